@@ -1,0 +1,49 @@
+# One entry point for people and CI. `make demo` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SHARED ?= $(abspath ../shared/data)
+DEMO_PHOTO ?= core/resources/demo/beach.jpg
+
+.PHONY: venv demo test lint format bench catalog eval clean
+
+venv: $(STAMP)
+
+# torch first, from the pinned CPU wheel, so that nothing later can pull a CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mri recommend $(DEMO_PHOTO)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all --shared $(SHARED)
+
+# Rebuild the embedded default catalog that ships in core/resources/catalog.
+catalog: $(STAMP)
+	$(BIN)/mri catalog build-default --shared $(SHARED)
+
+eval: $(STAMP)
+	$(BIN)/mri eval offline --holdout artifacts/split/holdout.json --catalog artifacts/catalog-full
+	$(BIN)/mri eval photos $(SHARED)/photos
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,0 +1,76 @@
+"""Plain, frozen values passed between the recommender, the service and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TagWeight:
+    """A catalog tag with how strongly it describes the query (photo or text)."""
+
+    tag: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Song:
+    """A song as people see it. `id` is the catalog's own id (`arena:<n>` or `named:<n>`)."""
+
+    id: str
+    title: str | None
+    artists: tuple[str, ...] = ()
+    album: str | None = None
+    album_id: int | None = None
+    melon_song_id: int | None = None
+    arena_id: int | None = None
+    genres: tuple[str, ...] = ()
+
+    @property
+    def named(self) -> bool:
+        """Only songs with a title and an artist are ever shown to a person."""
+        return bool(self.title) and bool(self.artists)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSong:
+    """A recommended song, its score and the query tags that chose it."""
+
+    song: Song
+    score: float
+    because: tuple[str, ...]
+    melon_url: str | None
+    melon_search_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """What one photo or text query produced."""
+
+    tags: tuple[TagWeight, ...]
+    songs: tuple[ScoredSong, ...]
+    tagger: str
+    catalog: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape printed by `mri recommend --json`."""
+        return {
+            "tags": [{"tag": t.tag, "weight": round(t.weight, 4)} for t in self.tags],
+            "songs": [
+                {
+                    "id": s.song.id,
+                    "title": s.song.title,
+                    "artists": list(s.song.artists),
+                    "album": s.song.album,
+                    "melon_url": s.melon_url,
+                    "melon_search_url": s.melon_search_url,
+                    "score": round(s.score, 4),
+                    "because": list(s.because),
+                }
+                for s in self.songs
+            ],
+            "tagger": self.tagger,
+            "catalog": self.catalog,
+        }
