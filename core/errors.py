@@ -12,7 +12,9 @@ class InvalidImage(MriError):  # noqa: N818 - the name reads as what the input i
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
-        self.reason = reason  # machine-readable: empty, too_large, not_image, truncated, too_many_pixels
+        self.reason = (
+            reason  # machine-readable: empty, too_large, not_image, truncated, too_many_pixels
+        )
 
 
 class CatalogError(MriError):
