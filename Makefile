@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHARED ?= $(abspath ../shared/data)
-DEMO_PHOTO ?= core/resources/demo/beach.jpg
+DEMO_PHOTO ?= core/resources/demo/coffee.png
 
 .PHONY: venv demo test lint format bench catalog eval clean
 

@@ -1,0 +1,104 @@
+"""The offline default tagger: EfficientNet-Lite0 ImageNet classes -> Korean catalog tags.
+
+1. The top ImageNet classes, their probabilities flattened (p ** 0.5) so that a scene class
+   behind a confident object class (the beach behind a dog) still counts.
+2. Each class votes for tags from the curated scene/mood table (seashore -> 바다, 해변, 여름)
+   and, weakly, for the shown tags its English label matches best in multilingual-e5
+   (label as query, tags as passages; hubness-corrected so that no tag matches everything).
+3. Light and colour cues (night, sunset, snow, sky, green).
+4. The strongest tags pull in their neighbours in the learned tag space.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from core.catalog import Catalog
+from core.config import RESOURCES
+from core.domain import TagWeight
+from core.tagging.base import TagScores
+from core.tagging.cues import colour_cues
+from core.tagging.efficientnet import EfficientNetLite0, load_efficientnet_lite0, predict_logits
+
+log = logging.getLogger(__name__)
+
+SCENE_TABLE = RESOURCES / "imagenet_scene_tags.tsv"
+
+
+def read_scene_table(path: Path = SCENE_TABLE) -> dict[int, list[tuple[str, float]]]:
+    """class index -> [(tag key, weight)] from imagenet_scene_tags.tsv."""
+    table: dict[int, list[tuple[str, float]]] = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            pairs = []
+            for item in row["tags"].split(","):
+                tag, _, weight = item.strip().partition(":")
+                pairs.append((tag, float(weight) if weight else 1.0))
+            table[int(row["index"])] = pairs
+    return table
+
+
+def _hubness_corrected(affinity: np.ndarray) -> np.ndarray:
+    """z-scores of label-tag similarity after removing each tag's and each label's mean."""
+    centred = affinity - affinity.mean(axis=0, keepdims=True)
+    centred = centred - centred.mean(axis=1, keepdims=True)
+    return centred / np.maximum(centred.std(axis=1, keepdims=True), 1e-6)  # type: ignore[no-any-return]
+
+
+class ImageNetTagger:
+    """EfficientNet-Lite0 + scene table + e5 label matching + colour cues + tag-space expansion."""
+
+    name = "imagenet"
+    version = "efficientnet-lite0/scene-table-1"
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        model: EfficientNetLite0 | None = None,
+        *,
+        top_classes: int = 10,
+        flatten: float = 0.5,
+        text_weight: float = 0.25,
+        text_min_z: float = 4.0,
+        max_tags: int = 12,
+    ) -> None:
+        self.catalog = catalog
+        self.model = model or load_efficientnet_lite0()
+        self.table = read_scene_table()
+        self.top_classes = top_classes
+        self.flatten = flatten
+        self.text_weight = text_weight
+        self.max_tags = max_tags
+        z = _hubness_corrected(catalog.imagenet_affinity)
+        shown = catalog.shown
+        self.text_votes: list[list[tuple[str, float]]] = []
+        for row in z:
+            best = np.argsort(-row)[:2]
+            self.text_votes.append(
+                [(catalog.tag_keys[int(shown[k])], min(1.0, float(row[k]) / 6.0))
+                 for k in best if row[k] >= text_min_z]
+            )  # fmt: skip
+
+    def class_probabilities(self, image: Image.Image) -> np.ndarray:
+        """Softmax over the 1000 ImageNet classes."""
+        logits = predict_logits(self.model, [image])[0]
+        return torch.softmax(logits, dim=0).numpy()  # type: ignore[no-any-return]
+
+    def tag(self, image: Image.Image) -> list[TagWeight]:
+        probs = self.class_probabilities(image)
+        top = np.argsort(-probs)[: self.top_classes]
+        evidence = probs[top] ** self.flatten
+        evidence = evidence / max(float(evidence.sum()), 1e-12)
+        scores = TagScores(self.catalog)
+        for c, e in zip(top.tolist(), evidence.tolist(), strict=True):
+            scores.add_many(self.table.get(c, []), e)
+            scores.add_many(self.text_votes[c], e * self.text_weight)
+        scores.add_many(colour_cues(image), 0.6)
+        scores.expand()
+        return scores.top(self.max_tags)
