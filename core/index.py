@@ -46,7 +46,7 @@ class SongIndex:
         q_aug = np.hstack([q, np.zeros((len(q), 1), np.float32)])
         params: faiss.SearchParameters | None = None
         if self.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=max(256, 2 * k))
+            params = faiss.SearchParametersHNSW(efSearch=max(256, 2 * k))  # type: ignore[attr-defined]
         dist, ids = self.index.search(q_aug, k, params=params)
         scores = (np.sum(q * q, axis=1, keepdims=True) + self.max_norm**2 - dist) / 2.0
         return scores.astype(np.float32), ids
@@ -75,20 +75,21 @@ def build_index(vectors: np.ndarray, kind: IndexKind = "auto") -> SongIndex:
     max_norm = float(norms.max()) if n else 0.0
     aug = np.hstack([data, np.sqrt(np.maximum(max_norm**2 - norms**2, 0.0))[:, None]])
     aug = np.ascontiguousarray(aug, dtype=np.float32)
+    index: faiss.Index
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim + 1, 32)
         index.hnsw.efConstruction = 80
     elif kind == "ivf":
         nlist = max(1, int(4 * np.sqrt(n)))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatL2(dim + 1), dim + 1, nlist)
-        index.train(aug)
-        index.nprobe = max(1, nlist // 16)
-        index.make_direct_map()
+        ivf = faiss.IndexIVFFlat(faiss.IndexFlatL2(dim + 1), dim + 1, nlist)
+        ivf.train(aug)
+        ivf.nprobe = max(1, nlist // 16)
+        ivf.add(aug)
+        ivf.make_direct_map()  # reconstruct() by row id
+        return SongIndex(ivf, kind, max_norm, dim)
     else:
         raise ValueError(f"unknown index kind {kind!r}")
     index.add(aug)
-    if kind == "ivf":
-        index.make_direct_map()
     return SongIndex(index, kind, max_norm, dim)
 
 

@@ -7,7 +7,6 @@ import time
 from functools import cached_property
 from pathlib import Path
 
-import torch
 from PIL import Image
 
 from core.catalog import Catalog, load_catalog
@@ -22,12 +21,12 @@ from core.tagging.text import TextTagger
 log = logging.getLogger(__name__)
 
 
-def make_tagger(name: str, catalog: Catalog) -> Tagger:
+def make_tagger(name: str, catalog: Catalog, threads: int = 2) -> Tagger:
     """The photo tagger called `name` (only `imagenet` ships offline)."""
     if name == "imagenet":
         from core.tagging.imagenet import ImageNetTagger
 
-        return ImageNetTagger(catalog)
+        return ImageNetTagger(catalog, threads=threads)
     raise TaggerUnavailable(f"unknown tagger {name!r}; available: imagenet")
 
 
@@ -42,7 +41,6 @@ class Pipeline:
             max_per_artist=settings.max_per_artist,
             popularity_weight=settings.popularity_weight,
         )
-        torch.set_num_threads(settings.num_threads)
 
     @classmethod
     def from_settings(cls, settings: Settings, catalog_dir: Path | None = None) -> Pipeline:
@@ -50,7 +48,7 @@ class Pipeline:
 
     @cached_property
     def tagger(self) -> Tagger:
-        return make_tagger(self.settings.tagger, self.catalog)
+        return make_tagger(self.settings.tagger, self.catalog, self.settings.num_threads)
 
     @cached_property
     def text_tagger(self) -> TextTagger:

@@ -205,13 +205,13 @@ def _songs(
     pseudo = np.array([_pseudo_count(s, config.named_pseudo_count) for s in named], np.float32)
     placed = place(meta, profiles, space, pseudo)
     # Check the placement on Arena songs whose metadata we know (their learned vector exists).
-    known = [k for k, s in enumerate(named) if s.arena_id in row_of and meta[k]]
+    known = [
+        (k, row_of[s.arena_id])
+        for k, s in enumerate(named)
+        if s.arena_id is not None and s.arena_id in row_of and meta[k]
+    ]
     report = (
-        measure_placement(
-            placed[known],
-            vectors[[row_of[named[k].arena_id] for k in known]],
-            vectors,  # type: ignore[index]
-        )
+        measure_placement(placed[[k for k, _ in known]], vectors[[r for _, r in known]], vectors)
         if known
         else {"n": 0.0}
     )
@@ -278,13 +278,23 @@ def build_catalog(inputs: Inputs, out: Path, config: BuildConfig | None = None) 
     """Build a catalog folder at `out` (replaced atomically) and return its manifest."""
     config = config or BuildConfig()
     started = time.monotonic()
+    stages: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        stages[name] = round(time.monotonic() - started - sum(stages.values()), 1)
+
     named = read_named_songs(list(inputs.songs)) if inputs.songs else []
     keep = {s.arena_id for s in named if s.arena_id is not None}
     m = _matrices(inputs, config, keep)
+    lap("read_and_count")
     space = train_tag_space(m.tags, m.songs, m.weights, config.tag_space)
+    lap("tag_space")
     table = _songs(m, space, named, config)
+    lap("song_vectors_and_placement")
     exact = None if config.compact else fit_exact(m.tags, m.songs, m.weights, config.exact)
+    lap("exact_model")
     passages, affinity = _text_arrays(m.vocab)
+    lap("text_embeddings")
 
     tmp = out.with_name(out.name + ".building")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -314,9 +324,11 @@ def build_catalog(inputs: Inputs, out: Path, config: BuildConfig | None = None) 
         pad = sp.csc_matrix((exact.cooccurrence.shape[0], table.n_extra), dtype=np.float32)
         sp.save_npz(tmp / "exact/cooccurrence.npz", sp.hstack([exact.cooccurrence, pad]).tocsc())
 
+    lap("write_and_index")
     manifest = _manifest(
         tmp, inputs, config, m, table, exact is not None, time.monotonic() - started
     )
+    manifest["stage_seconds"] = stages
     (tmp / cat.MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )

@@ -141,7 +141,7 @@ def train_tag_space(
                 loss = _step(model, tags[batch], songs[batch], weights[batch], counts, n_t,
                              neg_p, log_q, gen, rng, config)  # fmt: skip
                 opt.zero_grad()
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 opt.step()
                 sched.step()
                 total += loss.item()

@@ -67,7 +67,9 @@ class ImageNetTagger:
         text_weight: float = 0.25,
         text_min_z: float = 4.0,
         max_tags: int = 12,
+        threads: int = 2,
     ) -> None:
+        torch.set_num_threads(threads)
         self.catalog = catalog
         self.model = model or load_efficientnet_lite0()
         self.table = read_scene_table()

@@ -1,7 +1,7 @@
 """Text queries ("비 오는 날 카페") -> weighted catalog tags.
 
 1. Word n-grams matched directly against the vocabulary (비오는날, 새벽감성, 신나는 ...).
-2. The remaining words through kiwipiepy: nouns, noun compounds (겨울 + 밤 -> 겨울밤), and
+2. Every word through kiwipiepy: nouns, noun compounds (겨울 + 밤 -> 겨울밤), and
    adjective/verb stems in the adnominal form tags use (잔잔하다 -> 잔잔한, 신나다 -> 신나는).
 3. Words still unmatched are matched to a shown tag by multilingual-e5 when the match is clear.
 Any catalog tag may drive the query (an artist name too); only shown tags are displayed.
@@ -52,23 +52,19 @@ class TextTagger:
     def tag_text(self, text: str, max_tags: int = 12) -> list[TagWeight]:
         words = _WORD.findall(unicodedata.normalize("NFC", text))[:64]
         found: dict[int, float] = {}
-        rest = self._match_ngrams(words, found)
-        leftovers = self._match_morphemes(" ".join(rest), found) if rest else []
+        self._match_ngrams(words, found)
+        leftovers = self._match_morphemes(" ".join(words), found) if words else []
         self._match_e5(leftovers, found)
         ranked = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:max_tags]
         return [TagWeight(self.catalog.tag_keys[i], w) for i, w in ranked]
 
-    def _match_ngrams(self, words: list[str], found: dict[int, float]) -> list[str]:
-        used = [False] * len(words)
+    def _match_ngrams(self, words: list[str], found: dict[int, float]) -> None:
+        """Exact vocabulary hits for word n-grams (n <= 3)."""
         for n in (3, 2, 1):
             for s in range(len(words) - n + 1):
-                if any(used[s : s + n]):
-                    continue
                 i = self._known(tag_key("".join(words[s : s + n])))
                 if i is not None:
                     found[i] = 1.0
-                    used[s : s + n] = [True] * n
-        return [w for w, u in zip(words, used, strict=True) if not u]
 
     def _candidates(self, tokens: list[Any]) -> list[tuple[str, str]]:
         """(surface, candidate tag) pairs from morphemes, compounds first."""
@@ -97,7 +93,11 @@ class TextTagger:
             i = self._known(tag_key(candidate))
             if i is not None:
                 found.setdefault(i, 0.9)
-            elif len(surface) > 1 and surface not in _STOP:
+            elif (
+                len(surface) > 1
+                and surface not in _STOP
+                and tag_key(surface) not in self.catalog.tag_index
+            ):
                 leftovers.append(surface)
         return list(dict.fromkeys(leftovers))
 

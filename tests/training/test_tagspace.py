@@ -15,7 +15,7 @@ def _task(seed: int = 0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     for _ in range(400):
         t = int(rng.integers(8))
         tag_rows.append([t, *([int(rng.integers(8))] if rng.random() < 0.1 else [])])
-        songs = list(rng.choice(np.arange(10 * t, 10 * t + 10), size=4, replace=False)) + [80]
+        songs = [*rng.choice(np.arange(10 * t, 10 * t + 10), size=4, replace=False).tolist(), 80]
         song_rows.append(songs)
 
     def csr(rows: list[list[int]], width: int) -> sp.csr_matrix:

@@ -1,0 +1,105 @@
+"""Offline taggers with real weights on real photos and text, against the embedded catalog."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from core.catalog import Catalog
+from core.config import RESOURCES
+from core.imaging import read_image_file
+from core.tagging.base import TagScores
+from core.tagging.cues import colour_cues
+from core.tagging.imagenet import ImageNetTagger, read_scene_table
+from core.tagging.text import TextTagger
+from tests.shared_data import require_shared
+
+LIMITS = {"max_bytes": 20_000_000, "max_pixels": 40_000_000}
+
+
+@pytest.fixture(scope="module")
+def tagger(default_catalog: Catalog) -> ImageNetTagger:
+    return ImageNetTagger(default_catalog)
+
+
+def _tags(tagger: ImageNetTagger, image: Image.Image, n: int = 5) -> list[str]:
+    return [t.tag for t in tagger.tag(image)[:n]]
+
+
+@pytest.mark.slow
+def test_shipped_demo_photos(tagger: ImageNetTagger) -> None:
+    coffee = _tags(tagger, read_image_file(RESOURCES / "demo/coffee.png", **LIMITS))
+    assert {"커피", "카페"} <= set(coffee)
+    mountain = _tags(tagger, read_image_file(RESOURCES / "demo/karwendel.jpg", **LIMITS))
+    assert {"자연", "풍경"} <= set(mountain)
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    ("photo", "expected"),
+    [
+        ("snow__flickr8k_1472053993_bed67a3ba7.jpg", {"겨울", "눈"}),
+        ("rain__flickr8k_1797554350_20998753c0.jpg", {"비", "비오는날"}),
+        ("night__unsplash_night_sky.jpg", {"밤"}),
+        ("beach__flickr8k_1982852140_56425fa7a2.jpg", {"바다", "해변"}),
+        ("sunset__flickr8k_160805827_5e6646b753.jpg", {"노을"}),
+    ],
+)
+def test_real_photos_get_fitting_tags(
+    tagger: ImageNetTagger, photo: str, expected: set[str]
+) -> None:
+    image = read_image_file(require_shared() / "photos" / photo, **LIMITS)
+    tags = tagger.tag(image)
+    assert expected <= {t.tag for t in tags[:5]}
+    assert tags[0].weight == 1.0 and all(0 < t.weight <= 1 for t in tags)
+    assert [t.weight for t in tags] == sorted((t.weight for t in tags), reverse=True)
+
+
+def test_every_tag_the_tagger_can_emit_is_a_shown_catalog_tag(default_catalog: Catalog) -> None:
+    table_tags = {t for pairs in read_scene_table().values() for t, _ in pairs}
+    cue_tags = {t for t, _ in colour_cues(Image.new("RGB", (32, 32)))}
+    for tag in table_tags | cue_tags:
+        i = default_catalog.tag_index.get(tag)
+        assert i is not None and default_catalog.tag_categories[i], tag
+
+
+def test_colour_cues_tell_night_from_snow() -> None:
+    night = dict(colour_cues(Image.new("RGB", (64, 64), (8, 8, 20))))
+    snow = dict(colour_cues(Image.new("RGB", (64, 64), (245, 245, 250))))
+    assert night["밤"] > 0.5 and night["눈"] == 0
+    assert snow["눈"] > 0.3 and snow["밤"] == 0
+
+
+def test_expansion_adds_neighbours_but_keeps_the_source_first(default_catalog: Catalog) -> None:
+    scores = TagScores(default_catalog)
+    scores.add("바다", 1.0)
+    scores.add("아이유", 1.0)  # not a shown tag: ignored
+    scores.expand()
+    top = scores.top(5)
+    assert top[0].tag == "바다" and len(top) > 1 and "아이유" not in {t.tag for t in top}
+
+
+@pytest.fixture(scope="module")
+def text_tagger(default_catalog: Catalog) -> TextTagger:
+    return TextTagger(default_catalog)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("비 오는 날 카페에서 듣기 좋은 잔잔한 노래", {"비오는날", "카페", "잔잔한"}),
+        ("새벽 드라이브", {"새벽", "드라이브"}),
+        ("따뜻하고 포근한 겨울밤", {"따뜻한", "포근한", "겨울밤"}),
+        ("신나는 여름 바다", {"신나는", "여름", "바다"}),
+        ("아이유 감성", {"아이유", "감성"}),
+    ],
+)
+def test_text_queries(text_tagger: TextTagger, text: str, expected: set[str]) -> None:
+    assert expected <= {t.tag for t in text_tagger.tag_text(text)}
+
+
+@pytest.mark.slow
+def test_text_without_any_known_word_gives_no_tags(text_tagger: TextTagger) -> None:
+    assert text_tagger.tag_text("qwzx ptkv") == []

@@ -1,0 +1,109 @@
+"""The `mri` command line: output shapes, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from core.config import RESOURCES
+from mri.cli import app
+from tests.conftest import MOODS, mood_songs
+
+runner = CliRunner()
+SONG_KEYS = {"id", "title", "artists", "album", "melon_url", "melon_search_url", "score", "because"}
+
+
+@pytest.mark.slow
+def test_recommend_json_shape_through_the_console_script() -> None:
+    exe = Path(sys.executable).parent / "mri"
+    out = subprocess.run(
+        [str(exe), "recommend", str(RESOURCES / "demo/coffee.png"), "--json", "--top", "10"],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    data = json.loads(out.stdout)
+    assert set(data) == {"tags", "songs", "tagger", "catalog"}
+    assert len(data["tags"]) >= 5 and all(set(t) == {"tag", "weight"} for t in data["tags"])
+    assert len(data["songs"]) == 10 and all(set(s) == SONG_KEYS for s in data["songs"])
+    assert all(s["title"] and s["artists"] for s in data["songs"])
+    assert all(
+        s["melon_search_url"].startswith("https://www.melon.com/search/") for s in data["songs"]
+    )
+    assert data["tagger"] == "imagenet" and data["catalog"].startswith("compact-")
+    artists = [s["artists"][0] for s in data["songs"]]
+    assert max(artists.count(a) for a in artists) <= 2
+
+
+@pytest.mark.slow
+def test_recommend_text_prints_hashtags_and_links() -> None:
+    result = runner.invoke(app, ["recommend", "--text", "새벽 드라이브", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    assert "#새벽" in result.output and "#드라이브" in result.output
+    assert result.output.count("https://www.melon.com/") == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"%PDF-1.4 not a photo", "does not look like an image")],
+)
+def test_bad_photo_exits_2_with_a_clear_message(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(content)
+    result = runner.invoke(app, ["recommend", str(photo)])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_photo_and_text_are_exclusive() -> None:
+    result = runner.invoke(app, ["recommend"])
+    assert result.exit_code == 2 and "either a PHOTO or --text" in result.output
+
+
+def test_missing_catalog_is_explained(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["recommend", "--text", "바다", "--catalog", str(tmp_path)])
+    assert result.exit_code == 2 and "no manifest.json" in result.output
+
+
+def test_eval_offline_json_on_the_tiny_catalog(tiny_catalog_dir: Path, tmp_path: Path) -> None:
+    holdout = [
+        {"id": 900 + i, "tags": tags[:2], "songs": mood_songs(mood)[:10]}
+        for i, (mood, tags) in enumerate(MOODS.items())
+    ]
+    path = tmp_path / "holdout.json"
+    path.write_text(json.dumps(holdout, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["eval", "offline", "--holdout", str(path), "--catalog", str(tiny_catalog_dir), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"mri", "mri_dense", "popular", "seed_mean", "cooccurrence", "n"}
+    assert data["n"] == 3
+    for name in ("mri", "mri_dense", "popular", "seed_mean", "cooccurrence"):
+        assert set(data[name]) == {"ndcg@100", "recall@100"}
+        assert 0.0 <= data[name]["ndcg@100"] <= 1.0
+    assert data["mri"]["ndcg@100"] > data["popular"]["ndcg@100"]
+
+
+def test_eval_photos_counts_hits(tmp_path: Path) -> None:
+    shutil.copy(RESOURCES / "demo/coffee.png", tmp_path / "cafe__coffee.png")
+    shutil.copy(RESOURCES / "demo/karwendel.jpg", tmp_path / "mountain__karwendel.jpg")
+    (tmp_path / "notes.txt").write_text("not a photo", encoding="utf-8")
+    result = runner.invoke(app, ["eval", "photos", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["n"] == 2 and data["hits"] == 2 and data["hit_rate"] == 1.0
+    assert data["per_scene"] == {"cafe": {"hits": 1, "n": 1}, "mountain": {"hits": 1, "n": 1}}
+
+
+def test_catalog_info_reports_the_embedded_catalog() -> None:
+    result = runner.invoke(app, ["catalog", "info"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["counts"]["named_songs"] == info["counts"]["songs"] > 1000
