@@ -35,7 +35,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run_all --shared $(SHARED)
+	MRI_SHARED_DATA=$(SHARED) $(BIN)/python -m benchmarks.run_all
 
 # Rebuild the embedded default catalog that ships in core/resources/catalog.
 catalog: $(STAMP)

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from core.domain import Song
 from core.errors import CatalogError
-from core.exact import ExactModel
+from core.exact import ExactModel, NpyRows
 from core.index import SongIndex, build_index, load_index
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ def _read_songs(path: Path) -> tuple[list[Song], np.ndarray]:
 def _load_exact(folder: Path, params: dict[str, Any]) -> ExactModel:
     return ExactModel(
         pairs=np.load(folder / "exact/pairs.npy"),
-        inverse_gram=np.load(folder / "exact/inverse_gram.npy", mmap_mode="r"),
+        inverse_gram=NpyRows(folder / "exact/inverse_gram.npy"),
         cooccurrence=sp.load_npz(folder / "exact/cooccurrence.npz").tocsc(),
         pair_weight=float(params["pair_weight"]),
     )

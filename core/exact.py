@@ -2,17 +2,51 @@
 
     score(query, song j) = (φ(query) P) · C[:, j]
 
-φ = tag weights plus frequent tag-pair features, P = (XᵀX + λI)⁻¹, C = XᵀY. P is read with
-memory mapping: a query touches only the rows of its own few features.
+φ = tag weights plus frequent tag-pair features, P = (XᵀX + λI)⁻¹, C = XᵀY. P stays on disk:
+a query reads only the rows of its own few features (`NpyRows`, positioned reads; a memory map
+would pull the whole file into the process's resident set on this kernel).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+
+
+class NpyRows:
+    """Reads chosen rows of a 2-D .npy file with pread, holding nothing else in memory."""
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as f:
+            major, _ = np.lib.format.read_magic(f)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if major == 1
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read_header(f)
+            self.offset = f.tell()
+        if fortran or len(shape) != 2:
+            raise ValueError(f"{path}: expected a C-ordered 2-D array")
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        self.dtype = np.dtype(dtype)
+        self.row_bytes = self.shape[1] * self.dtype.itemsize
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(rows), self.shape[1]), dtype=np.float32)
+        for k, r in enumerate(rows.tolist()):
+            raw = os.pread(self.fd, self.row_bytes, self.offset + r * self.row_bytes)
+            out[k] = np.frombuffer(raw, dtype=self.dtype)
+        return out
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 @dataclass(frozen=True)
@@ -20,7 +54,7 @@ class ExactModel:
     """P (features x features) and C (features x songs); feature i < n_tags is tag i."""
 
     pairs: np.ndarray  # (n_pairs, 2) int32, tag indices a < b
-    inverse_gram: np.ndarray  # P, float16, possibly a read-only memory map
+    inverse_gram: np.ndarray | NpyRows  # P, float16, in memory or read row by row from disk
     cooccurrence: sp.csc_matrix  # C
     pair_weight: float
 
@@ -31,7 +65,11 @@ class ExactModel:
     def scores(self, tag_weights: dict[int, float], candidates: np.ndarray) -> np.ndarray:
         """Scores of one query for the candidate song columns."""
         phi = pair_features(_row(tag_weights, self.n_tags), self.pairs, self.pair_weight)
-        rows = np.asarray(self.inverse_gram[phi.indices], dtype=np.float32)
+        p_rows = self.inverse_gram
+        if isinstance(p_rows, NpyRows):
+            rows = p_rows.take(phi.indices)
+        else:
+            rows = np.asarray(p_rows[phi.indices], dtype=np.float32)
         p = phi.data.astype(np.float32) @ rows
         sub = self.cooccurrence[:, candidates]
         return np.asarray(sub.T @ p, dtype=np.float32).ravel()

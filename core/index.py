@@ -1,6 +1,7 @@
 """The song index: maximum inner product search with faiss.
 
-Exact (flat) search up to `APPROXIMATE_ABOVE` songs, HNSW above (IVF on request). Graph and
+Exact (flat) search up to `APPROXIMATE_ABOVE` songs, IVF above (HNSW on request): at 1M songs
+IVF found 98.8% of the exact top 100 in 3 ms, HNSW (efSearch 256) 87.8% in 0.4 ms. Graph and
 cluster indexes search by distance, and song vectors differ in norm (the popularity prior is
 one of their coordinates), so approximate indexes use the classic MIPS -> nearest-neighbour
 reduction (Bachrach et al. 2014): x' = [x, sqrt(M² - |x|²)], q' = [q, 0], where |q' - x'|²
@@ -18,7 +19,7 @@ import faiss
 import numpy as np
 
 IndexKind = Literal["auto", "flat", "hnsw", "ivf"]
-APPROXIMATE_ABOVE = 500_000  # songs; exact search of 250k x 129 takes a few ms (benchmarks)
+APPROXIMATE_ABOVE = 500_000  # songs; exact search of 250k x 129 takes ~18 ms (benchmarks)
 
 
 class SongIndex:
@@ -66,7 +67,7 @@ def build_index(vectors: np.ndarray, kind: IndexKind = "auto") -> SongIndex:
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = data.shape
     if kind == "auto":
-        kind = "hnsw" if n > APPROXIMATE_ABOVE else "flat"
+        kind = "ivf" if n > APPROXIMATE_ABOVE else "flat"
     if kind == "flat":
         flat = faiss.IndexFlatIP(dim)
         flat.add(data)

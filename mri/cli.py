@@ -125,6 +125,22 @@ def data_named_songs(
     typer.echo(f"{len(songs)} named songs -> {out}")
 
 
+@data_app.command("arena-songs")
+def data_arena_songs(
+    song_meta: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="song_meta.json")],
+    genres: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="genre_gn_all.json")],
+    out: Annotated[Path, typer.Option(dir_okay=False)],
+) -> None:
+    """Convert Arena's song_meta.json (full release) into the named-song format."""
+    from training.named_songs import merge_songs, read_song_meta_file
+    from training.songs_io import write_jsonl
+
+    _setup(Settings())
+    songs = merge_songs(read_song_meta_file(song_meta, genres))
+    write_jsonl(songs, out)
+    typer.echo(f"{len(songs)} named Arena songs -> {out}")
+
+
 @catalog_app.command("build")
 def catalog_build(
     playlists: Files,

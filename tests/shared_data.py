@@ -1,4 +1,4 @@
-"""Where the shared test data (photos, catalogs) lives, and how tests ask for it."""
+"""How tests ask for the shared data (photos, Arena files) in ../shared/data."""
 
 from __future__ import annotations
 
@@ -7,22 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def shared_data_dir() -> Path:
-    """$MRI_SHARED_DATA if set, else the first `<ancestor>/shared/data` above the repo root.
-
-    When none exists, the conventional `../shared/data` is returned (it just won't exist).
-    """
-    env = os.environ.get("MRI_SHARED_DATA")
-    if env:
-        return Path(env)
-    for ancestor in (REPO_ROOT, *REPO_ROOT.parents):
-        candidate = ancestor / "shared" / "data"
-        if candidate.is_dir():
-            return candidate
-    return REPO_ROOT.parent / "shared" / "data"
+from training.shared import shared_data_dir
 
 
 def require_shared() -> Path:

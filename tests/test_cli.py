@@ -107,3 +107,22 @@ def test_catalog_info_reports_the_embedded_catalog() -> None:
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
     assert info["counts"]["named_songs"] == info["counts"]["songs"] > 1000
+
+
+def test_arena_song_meta_becomes_named_songs(tmp_path: Path) -> None:
+    meta = [
+        {"id": 7, "song_name": "밤편지", "artist_name_basket": ["아이유"], "album_id": 10079486,
+         "album_name": "밤편지", "song_gn_gnr_basket": ["GN0100"]},
+        {"id": 8, "song_name": "이름 없는 곡", "artist_name_basket": []},
+    ]  # fmt: skip
+    (tmp_path / "song_meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "genres.json").write_text(json.dumps({"GN0100": "발라드"}), encoding="utf-8")
+    out = tmp_path / "songs.jsonl"
+    result = runner.invoke(
+        app,
+        ["data", "arena-songs", "--song-meta", str(tmp_path / "song_meta.json"),
+         "--genres", str(tmp_path / "genres.json"), "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [song] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert song["title"] == "밤편지" and song["arena_id"] == 7 and song["genres"] == ["발라드"]

@@ -33,7 +33,7 @@ from training.placement import (
     place,
     tag_cooccurrence_profiles,
 )
-from training.playlists import Playlist, file_sha256, read_many
+from training.playlists import Playlist, read_many
 from training.songs_io import NamedSong, read_named_songs
 from training.tagspace import TagSpace, TagSpaceConfig, train_tag_space
 from training.vocab import Vocabulary, build_vocabulary, read_lexicon, write_vocabulary
@@ -320,7 +320,7 @@ def build_catalog(inputs: Inputs, out: Path, config: BuildConfig | None = None) 
     if exact is not None:
         (tmp / "exact").mkdir()
         np.save(tmp / "exact/pairs.npy", exact.pairs)
-        np.save(tmp / "exact/inverse_gram.npy", exact.inverse_gram)
+        np.save(tmp / "exact/inverse_gram.npy", np.ascontiguousarray(exact.inverse_gram))
         pad = sp.csc_matrix((exact.cooccurrence.shape[0], table.n_extra), dtype=np.float32)
         sp.save_npz(tmp / "exact/cooccurrence.npz", sp.hstack([exact.cooccurrence, pad]).tocsc())
 
@@ -356,7 +356,8 @@ def _manifest(
         if p.is_file()
     }
     input_rows = [
-        {"role": role, "name": p.name, "sha256": file_sha256(p)} for role, p in inputs.all_files()
+        {"role": role, "name": p.name, "sha256": cat.file_digest(p)}
+        for role, p in inputs.all_files()
     ]
     params = {
         **{k: v for k, v in asdict(config).items() if k not in ("tag_space", "exact", "placement")},

@@ -248,10 +248,10 @@ def _load_json(path: Path) -> object:
         return json.load(fh)
 
 
-def _genre_names(shared_dir: Path) -> dict[str, str]:
-    names = _load_json(shared_dir / GENRE_NAMES_FILE)
+def _genre_names(path: Path) -> dict[str, str]:
+    names = _load_json(path)
     if not isinstance(names, dict):
-        raise ValueError(f"{shared_dir / GENRE_NAMES_FILE}: expected a code -> name object")
+        raise ValueError(f"{path}: expected a code -> name object")
     unknown = sorted(set(GENRE_CODE_TAGS) - set(names))
     if unknown:
         logger.warning("genre codes %s are not in %s", unknown, GENRE_NAMES_FILE)
@@ -269,12 +269,17 @@ def _meta_genres(codes: object, names: dict[str, str], unmapped: Counter[str]) -
 
 
 def read_song_meta(shared_dir: Path) -> list[NamedSong]:
-    """Arena songs with a name and artists; genre codes mapped through GENRE_CODE_TAGS."""
-    path = shared_dir / SONG_META_FILE
+    """The shared 351-id subset of Arena's song_meta.json."""
+    return read_song_meta_file(shared_dir / SONG_META_FILE, shared_dir / GENRE_NAMES_FILE)
+
+
+def read_song_meta_file(path: Path, genre_names: Path) -> list[NamedSong]:
+    """Arena songs with a name and artists from any song_meta.json (the subset or the full
+    release); genre codes mapped through GENRE_CODE_TAGS, names from genre_gn_all.json."""
     rows = _load_json(path)
     if not isinstance(rows, list):
         raise ValueError(f"{path}: expected a JSON list of songs")
-    names = _genre_names(shared_dir)
+    names = _genre_names(genre_names)
     unmapped: Counter[str] = Counter()
     songs: list[NamedSong] = []
     for index, row in enumerate(rows):

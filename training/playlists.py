@@ -7,7 +7,6 @@ are accepted where only tag statistics are needed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
@@ -77,15 +76,6 @@ def read_many(paths: Iterable[Path]) -> list[Playlist]:
         log.info("read %d playlists from %s", len(rows), path)
         out.extend(rows)
     return out
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file (for manifests)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

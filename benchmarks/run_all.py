@@ -1,0 +1,13 @@
+"""`make bench`: every benchmark in turn (several minutes; needs ../shared for build/index)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHES = ["bench_photo", "bench_memory", "bench_index", "bench_build"]
+
+if __name__ == "__main__":
+    for name in BENCHES:
+        print(f"== {name}", flush=True)
+        subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], check=True)
