@@ -19,20 +19,24 @@ def _ramp(value: float, start: float, full: float) -> float:
 
 
 def colour_stats(image: Image.Image) -> dict[str, float]:
-    """Fractions of dark (overall and in the upper part), bright, warm, blue, green and white
-    pixels; mean value and saturation."""
+    """Fractions of dark (overall and in the upper part), bright, warm (overall, top, bottom),
+    blue, green and white pixels; mean value and saturation."""
     small = image.convert("RGB").resize((96, 96), Image.Resampling.BILINEAR)
     hsv = np.asarray(small.convert("HSV"), dtype=np.float32) / 255.0
     h, s, v = hsv[..., 0] * 360.0, hsv[..., 1], hsv[..., 2]
     coloured = (s > 0.3) & (v > 0.3)
-    top = v[: v.shape[0] * 2 // 5]  # the upper part: sky outdoors, ceiling/lights indoors
+    rows = v.shape[0]
+    top = v[: rows * 2 // 5]  # the upper part: sky outdoors, ceiling/lights indoors
+    warm = coloured & ((h < 50) | (h > 340))
     return {
         "value": float(v.mean()),
         "saturation": float(s.mean()),
         "dark": float((v < 0.22).mean()),
         "top_dark": float((top < 0.22).mean()),
         "bright_spots": float((v > 0.85).mean()),
-        "warm": float((coloured & ((h < 50) | (h > 340))).mean()),
+        "warm": float(warm.mean()),
+        "top_warm": float(warm[: rows * 2 // 5].mean()),
+        "bottom_warm": float(warm[rows * 3 // 5 :].mean()),
         "blue": float(((s > 0.25) & (v > 0.35) & (h > 185) & (h < 250)).mean()),
         "green": float(((s > 0.25) & (v > 0.25) & (h > 70) & (h < 160)).mean()),
         "white": float(((v > 0.8) & (s < 0.12)).mean()),
@@ -48,7 +52,13 @@ def colour_cues(image: Image.Image) -> list[tuple[str, float]]:
         _ramp(st["value"], 0.32, 0.15),
     )
     lights = night * _ramp(st["bright_spots"], 0.005, 0.03)
-    sunset = (1.0 - night) * _ramp(st["warm"], 0.25, 0.5) * _ramp(st["value"], 0.2, 0.35)
+    # a sunset is a warm sky above a less warm ground, not just a warm picture (coffee, drinks)
+    sunset = (
+        (1.0 - night)
+        * _ramp(st["top_warm"], 0.35, 0.7)
+        * _ramp(st["top_warm"] - st["bottom_warm"], 0.0, 0.3)
+        * _ramp(st["value"], 0.2, 0.35)
+    )
     snow = _ramp(st["white"], 0.25, 0.5) * (1.0 - night)
     sky = _ramp(st["blue"], 0.2, 0.45) * (1.0 - night)
     green = _ramp(st["green"], 0.25, 0.5) * (1.0 - night)

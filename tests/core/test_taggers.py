@@ -103,3 +103,11 @@ def test_text_queries(text_tagger: TextTagger, text: str, expected: set[str]) ->
 @pytest.mark.slow
 def test_text_without_any_known_word_gives_no_tags(text_tagger: TextTagger) -> None:
     assert text_tagger.tag_text("qwzx ptkv") == []
+
+
+def test_sunset_cue_wants_a_warm_sky_over_a_cooler_ground() -> None:
+    sky = Image.new("RGB", (64, 64), (250, 120, 40))
+    sky.paste((40, 30, 60), (0, 40, 64, 64))  # dark ground under an orange sky
+    warm_table = Image.new("RGB", (64, 64), (250, 120, 40))  # warm all over: a drink, a lamp
+    assert dict(colour_cues(sky))["노을"] > 0.5
+    assert dict(colour_cues(warm_table))["노을"] == 0
