@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["bench_photo", "bench_memory", "bench_index", "bench_build"]
+BENCHES = ["bench_photo", "bench_memory", "bench_queue", "bench_index", "bench_build"]
 
 if __name__ == "__main__":
     for name in BENCHES:

@@ -38,3 +38,39 @@ class Settings(BaseSettings):
     )
     num_threads: int = Field(default=2, ge=1, le=64, description="CPU threads for the models.")
     log_level: str = Field(default="INFO", description="Python logging level.")
+
+    # -- process model: queue, workers, storage ------------------------------------------
+    data_dir: Path = Field(
+        default=Path("var"), description="Folder for the embedded database, queue and spool."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/mri.db."
+    )
+    queue_url: str | None = Field(
+        default=None, description="redis://host:port/db, or default sqlite <data_dir>/queue.db."
+    )
+    queue_name: str = Field(
+        default="mri", description="Queue name (Redis key prefix); tests use their own."
+    )
+    job_wait_seconds: float = Field(
+        default=8.0, gt=0, description="How long an adapter waits before 'still working'."
+    )
+    job_expire_seconds: float = Field(
+        default=600.0, gt=0, description="Jobs not finished after this long are expired."
+    )
+    job_lease_seconds: float = Field(
+        default=60.0, gt=0, description="A running job whose worker is silent this long reruns."
+    )
+    job_retries: int = Field(default=3, ge=0, le=10, description="Retries of a failing job.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'mri.db').resolve()}"
+
+    @property
+    def queue_file(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"

@@ -74,3 +74,39 @@ class Recommendation:
             "tagger": self.tagger,
             "catalog": self.catalog,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyItem:
+    """A song as stored for a reply: what people saw, and the id their votes refer to."""
+
+    item_id: int
+    rank: int
+    song_id: str
+    title: str
+    artists: tuple[str, ...]
+    album: str | None
+    melon_url: str | None
+    melon_search_url: str
+    score: float
+    because: tuple[str, ...]
+    from_user: str | None = None  # group playlists: whose photo brought this song
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """A finished (or failed) job as adapters see it."""
+
+    job_id: str
+    kind: str
+    status: str
+    platform: str
+    chat_id: str
+    user_id: str
+    message_ref: str | None
+    tags: tuple[TagWeight, ...]
+    items: tuple[ReplyItem, ...]
+    tagger: str | None
+    catalog: str | None
+    error: str | None
+    session_id: int | None = None

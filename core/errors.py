@@ -27,3 +27,35 @@ class TaggerUnavailable(MriError):  # noqa: N818
 
 class EmptyQuery(MriError):  # noqa: N818
     """Nothing in the query maps to a catalog tag."""
+
+
+class UnknownJob(MriError):  # noqa: N818
+    """No job with this id (never submitted, or forgotten)."""
+
+
+class JobTimeout(MriError):  # noqa: N818
+    """The job is not finished yet; the answer will come later."""
+
+
+class JobFailed(MriError):  # noqa: N818
+    """The job ended without an answer; `code` says why (invalid_image, no_tags, error, expired)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class UnknownItem(MriError):  # noqa: N818
+    """A vote on a song that is not (or no longer) in any reply."""
+
+
+class DuplicateVote(MriError):  # noqa: N818
+    """The user already gave this item exactly this vote."""
+
+
+class NotAllowed(MriError):  # noqa: N818
+    """The user may not do this here (e.g. vote on an item from another chat)."""
+
+
+class QueueUnavailable(MriError):  # noqa: N818
+    """The job queue (SQLite file or Redis) cannot be reached."""

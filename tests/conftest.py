@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from core.catalog import Catalog, load_catalog
-from core.config import DEFAULT_CATALOG
+from core.config import DEFAULT_CATALOG, Settings
+from core.db.database import Database
+from tests.backends import postgres_database, redis_queue
 from training.catalog_build import BuildConfig, Inputs, build_catalog
 from training.exact import ExactConfig
 from training.tagspace import TagSpaceConfig
@@ -114,3 +116,33 @@ def tiny_catalog(tiny_catalog_dir: Path) -> Catalog:
 @pytest.fixture(scope="session")
 def default_catalog() -> Iterator[Catalog]:
     yield load_catalog(DEFAULT_CATALOG)
+
+
+# ------------------------------------------------------------- storage and queue back-ends
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database: a SQLite file, or a fresh PostgreSQL database on this machine."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'mri.db'}")
+        db.upgrade()
+        yield db
+        db.dispose()
+        return
+    with postgres_database() as url:
+        db = Database(url)
+        db.upgrade()
+        yield db
+        db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "redis+postgres"])
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for the embedded default (SQLite queue and database) or the scale-out path."""
+    base = {"data_dir": tmp_path / "var", "job_lease_seconds": 3.0, "job_wait_seconds": 20.0}
+    if request.param == "sqlite":
+        yield Settings(**base)
+        return
+    with redis_queue() as (url, name), postgres_database() as db_url:
+        yield Settings(**base, queue_url=url, queue_name=name, database_url=db_url)

@@ -126,3 +126,20 @@ def test_arena_song_meta_becomes_named_songs(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     [song] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert song["title"] == "밤편지" and song["arena_id"] == 7 and song["genres"] == ["발라드"]
+
+
+def test_db_commands_and_status_on_an_empty_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MRI_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("MRI_DATABASE_URL", raising=False)
+    monkeypatch.delenv("MRI_QUEUE_URL", raising=False)
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert (tmp_path / "var" / "mri.db").is_file()
+    check = runner.invoke(app, ["db", "check"])
+    assert check.exit_code == 0 and "match" in check.output
+    result = runner.invoke(app, ["status", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["queue"] == "sqlite" and data["queue_pending"] == 0 and data["workers_alive"] == 0
+    assert runner.invoke(app, ["db", "downgrade"]).exit_code == 0

@@ -1,0 +1,102 @@
+"""Votes (👍 +1 / 👎 -1, one per user per item, changeable) and the numbers `mri status` shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db.models import RecommendedItem, Request, Vote, WorkerBeat, utcnow
+from core.errors import DuplicateVote, UnknownItem
+
+
+def record_vote(session: Session, *, user_id: int, item_id: int, value: int) -> int:
+    """Set the user's vote on an item to +1 or -1, or remove it with 0. Returns the new value.
+
+    Raises UnknownItem for an item that does not exist, DuplicateVote when nothing changes."""
+    if value not in (-1, 0, 1):
+        raise ValueError("a vote is +1, -1 or 0 (remove)")
+    if session.get(RecommendedItem, item_id) is None:
+        raise UnknownItem(f"no recommended item {item_id}")
+    vote = session.scalar(select(Vote).where(Vote.item_id == item_id, Vote.user_id == user_id))
+    if vote is None:
+        if value == 0:
+            raise DuplicateVote("there is no vote to remove")
+        session.add(Vote(item_id=item_id, user_id=user_id, value=value))
+    elif value == 0:
+        session.delete(vote)
+    elif vote.value == value:
+        raise DuplicateVote("the same vote was already recorded")
+    else:
+        vote.value = value
+        vote.updated_at = utcnow()
+    session.flush()
+    return value
+
+
+def vote_totals(session: Session, *, request_id: int) -> dict[int, tuple[int, int]]:
+    """item id -> (up votes, down votes) for the items of one reply."""
+    rows = session.execute(
+        select(Vote.item_id, Vote.value, func.count())
+        .join(RecommendedItem, RecommendedItem.id == Vote.item_id)
+        .where(RecommendedItem.request_id == request_id)
+        .group_by(Vote.item_id, Vote.value)
+    ).all()
+    totals: dict[int, tuple[int, int]] = {}
+    for item_id, value, count in rows:
+        up, down = totals.get(item_id, (0, 0))
+        totals[item_id] = (up + count, down) if value > 0 else (up, down + count)
+    return totals
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What `mri status` and `/stats` print."""
+
+    queued: int
+    running: int
+    done_last_hour: int
+    failed_last_hour: int
+    workers_alive: int
+    last_error: str | None
+    requests_total: int
+    votes_up: int
+    votes_down: int
+
+
+def stats(session: Session, *, now: dt.datetime | None = None, alive_within: float = 30.0) -> Stats:
+    now = now or utcnow()
+    hour = now - dt.timedelta(hours=1)
+
+    def count(*where: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(Request).where(*where)) or 0)
+
+    votes: dict[int, int] = {
+        int(v): int(n)
+        for v, n in session.execute(select(Vote.value, func.count()).group_by(Vote.value))
+    }
+    last_error = session.scalar(
+        select(Request.error)
+        .where(Request.status == "failed")
+        .order_by(Request.finished_at.desc())
+        .limit(1)
+    )
+    alive = session.scalar(
+        select(func.count())
+        .select_from(WorkerBeat)
+        .where(WorkerBeat.last_seen >= now - dt.timedelta(seconds=alive_within))
+    )
+    return Stats(
+        queued=count(Request.status == "queued"),
+        running=count(Request.status == "running"),
+        done_last_hour=count(Request.status == "done", Request.finished_at >= hour),
+        failed_last_hour=count(Request.status == "failed", Request.finished_at >= hour),
+        workers_alive=int(alive or 0),
+        last_error=last_error,
+        requests_total=count(),
+        votes_up=int(votes.get(1, 0)),
+        votes_down=int(votes.get(-1, 0)),
+    )

@@ -1,0 +1,251 @@
+"""The job state machine in the `requests` table: the database, not the queue, is the truth.
+
+    queued ──claim──► running ──complete──► done
+       ▲                 │ ──fail(final)──► failed
+       └──release/requeue┘ (error, or lease expired: the worker died)
+    queued/running older than the expiry ──► expired
+
+A job runs at least once; `claim` is a compare-and-set, so a second run of a finished job is a
+no-op, and `claim_delivery` lets exactly one caller send the reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.db.models import Chat, RecommendedItem, Request, utcnow
+
+
+@dataclass(frozen=True)
+class Claim:
+    claimed: bool
+    status: str  # the status found when not claimed (done, failed, running, expired, missing)
+    attempts: int = 0
+    kind: str = ""
+    query_text: str | None = None
+    session_id: int | None = None
+
+
+def create_request(
+    session: Session,
+    *,
+    job_id: str,
+    kind: str,
+    chat_id: int,
+    user_id: int,
+    message_ref: str | None = None,
+    photo_sha256: str | None = None,
+    query_text: str | None = None,
+    session_id: int | None = None,
+) -> Request:
+    now = utcnow()
+    req = Request(
+        job_id=job_id,
+        kind=kind,
+        chat_id=chat_id,
+        user_id=user_id,
+        message_ref=message_ref,
+        photo_sha256=photo_sha256,
+        query_text=query_text,
+        session_id=session_id,
+        status="queued",
+        enqueued_at=now,
+        created_at=now,
+    )
+    session.add(req)
+    session.flush()
+    return req
+
+
+def get_request(session: Session, job_id: str) -> Request | None:
+    return session.scalar(select(Request).where(Request.job_id == job_id))
+
+
+def claim(
+    session: Session, *, job_id: str, lease_seconds: float, now: dt.datetime | None = None
+) -> Claim:
+    """Take a queued job, or a running one whose lease ran out (its worker died).
+
+    One UPDATE ... RETURNING (SQLite >= 3.35, PostgreSQL): the claim and the job's inputs in
+    a single round trip."""
+    now = now or utcnow()
+    row = session.execute(
+        update(Request)
+        .where(
+            Request.job_id == job_id,
+            or_(
+                Request.status == "queued",
+                (Request.status == "running") & (Request.lease_until < now),
+            ),
+        )
+        .values(
+            status="running",
+            attempts=Request.attempts + 1,
+            lease_until=now + dt.timedelta(seconds=lease_seconds),
+            started_at=now,
+        )
+        .returning(Request.attempts, Request.kind, Request.query_text, Request.session_id),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if row is not None:
+        return Claim(True, "running", row.attempts, row.kind, row.query_text, row.session_id)
+    found = session.execute(
+        select(Request.status, Request.attempts).where(Request.job_id == job_id)
+    ).first()
+    return Claim(False, found.status, found.attempts) if found else Claim(False, "missing")
+
+
+def complete(
+    session: Session,
+    *,
+    job_id: str,
+    tags: list[dict[str, Any]],
+    tagger: str,
+    tagger_version: str,
+    catalog_version: str,
+    items: Sequence[dict[str, Any]],
+    latency_ms: int,
+) -> bool:
+    """Store the answer of a running job; False if the job is no longer ours (expired, done)."""
+    request_pk = session.scalar(
+        update(Request)
+        .where(Request.job_id == job_id, Request.status == "running")
+        .values(
+            status="done",
+            tags=tags,
+            tagger=tagger,
+            tagger_version=tagger_version,
+            catalog_version=catalog_version,
+            latency_ms=latency_ms,
+            finished_at=utcnow(),
+            lease_until=None,
+            error=None,
+        )
+        .returning(Request.id),
+        execution_options={"synchronize_session": False},
+    )
+    if request_pk is None:
+        return False
+    if items:
+        session.execute(
+            insert(RecommendedItem),
+            [
+                {
+                    "request_id": request_pk,
+                    "rank": rank,
+                    "song_id": item["id"],
+                    "score": float(item["score"]),
+                    "reasons": item["reasons"],
+                    "song": item["song"],
+                }
+                for rank, item in enumerate(items, 1)
+            ],
+        )
+    return True
+
+
+def fail(session: Session, *, job_id: str, error: str) -> None:
+    """Final failure: no answer will come."""
+    session.execute(
+        update(Request)
+        .where(Request.job_id == job_id, Request.status.in_(("queued", "running")))
+        .values(status="failed", error=error[:200], finished_at=utcnow(), lease_until=None)
+    )
+
+
+def release(session: Session, *, job_id: str, error: str) -> None:
+    """A transient error: put the job back to queued so its retry can claim it."""
+    session.execute(
+        update(Request)
+        .where(Request.job_id == job_id, Request.status == "running")
+        .values(status="queued", error=error[:200], lease_until=None)
+    )
+
+
+def due_for_requeue(
+    session: Session, *, stale_after: float, now: dt.datetime | None = None, limit: int = 500
+) -> list[str]:
+    """Jobs whose worker died (lease over) or whose queue message may be lost (queued for
+    longer than `stale_after` s). Their enqueue time is reset, so each is re-sent once."""
+    now = now or utcnow()
+    stale = now - dt.timedelta(seconds=stale_after)
+    rows = session.scalars(
+        select(Request.job_id)
+        .where(
+            or_(
+                (Request.status == "running") & (Request.lease_until < now),
+                (Request.status == "queued") & (Request.enqueued_at < stale),
+            )
+        )
+        .order_by(Request.created_at)
+        .limit(limit)
+    ).all()
+    if rows:
+        session.execute(update(Request).where(Request.job_id.in_(rows)).values(enqueued_at=now))
+    return list(rows)
+
+
+def expire(session: Session, *, older_than: float, now: dt.datetime | None = None) -> list[str]:
+    """Give up on unfinished jobs created more than `older_than` seconds ago."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=older_than)
+    rows = session.scalars(
+        select(Request.job_id).where(
+            Request.status.in_(("queued", "running")), Request.created_at < cutoff
+        )
+    ).all()
+    if rows:
+        session.execute(
+            update(Request)
+            .where(Request.job_id.in_(rows))
+            .values(status="expired", error="expired", finished_at=now, lease_until=None)
+        )
+    return list(rows)
+
+
+def finished(session: Session, job_ids: Sequence[str]) -> dict[str, str]:
+    """job_id -> final status, for those of `job_ids` that have ended."""
+    if not job_ids:
+        return {}
+    rows = session.execute(
+        select(Request.job_id, Request.status).where(
+            Request.job_id.in_(job_ids), Request.status.in_(("done", "failed", "expired"))
+        )
+    ).all()
+    return {j: s for j, s in rows}
+
+
+def claim_delivery(session: Session, *, job_id: str) -> bool:
+    """True for exactly one caller per finished job: that caller sends the reply."""
+    result = session.execute(
+        update(Request)
+        .where(
+            Request.job_id == job_id,
+            Request.delivered_at.is_(None),
+            Request.status.in_(("done", "failed", "expired")),
+        )
+        .values(delivered_at=utcnow())
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def undelivered(session: Session, *, platform: str, limit: int = 100) -> list[str]:
+    """Finished jobs of a platform whose reply was never sent (an adapter restarted)."""
+    rows = session.scalars(
+        select(Request.job_id)
+        .join(Chat, Chat.id == Request.chat_id)
+        .where(
+            Chat.platform == platform,
+            Request.delivered_at.is_(None),
+            Request.status.in_(("done", "failed", "expired")),
+        )
+        .order_by(Request.created_at)
+        .limit(limit)
+    ).all()
+    return list(rows)

@@ -1,0 +1,54 @@
+"""Group playlists: one list blended from several members' photos.
+
+Each photo's tags make their own ranking; the blend takes songs round-robin across photos, so
+every photo contributes, skips songs already taken and keeps the artist cap, and remembers
+whose photo brought each song.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.domain import ScoredSong, TagWeight
+from core.recommender import Recommender
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One member's photo: who sent it and the tags it produced."""
+
+    user: str
+    tags: tuple[TagWeight, ...]
+
+
+def blend(
+    recommender: Recommender,
+    contributions: Sequence[Contribution],
+    top_k: int,
+) -> list[tuple[ScoredSong, str]]:
+    """(song, contributing user) pairs, at most `recommender.max_per_artist` per artist."""
+    if not contributions:
+        return []
+    per_photo = [
+        list(recommender.recommend(c.tags, top_k=top_k)) if c.tags else [] for c in contributions
+    ]
+    chosen: list[tuple[ScoredSong, str]] = []
+    seen: set[str] = set()
+    per_artist: dict[str, int] = {}
+    cursor = [0] * len(per_photo)
+    while len(chosen) < top_k and any(c < len(p) for c, p in zip(cursor, per_photo, strict=True)):
+        for k, songs in enumerate(per_photo):
+            while cursor[k] < len(songs):
+                song = songs[cursor[k]]
+                cursor[k] += 1
+                artist = song.song.artists[0].casefold() if song.song.artists else ""
+                if song.song.id in seen or per_artist.get(artist, 0) >= recommender.max_per_artist:
+                    continue
+                seen.add(song.song.id)
+                per_artist[artist] = per_artist.get(artist, 0) + 1
+                chosen.append((song, contributions[k].user))
+                break
+            if len(chosen) == top_k:
+                break
+    return chosen

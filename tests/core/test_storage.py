@@ -1,0 +1,166 @@
+"""The job state machine, votes, forgetting and stats, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from core.db import feedback, jobs, people
+from core.db.database import Database
+from core.db.models import RecommendedItem, Request, User, Vote, utcnow
+from core.errors import DuplicateVote, UnknownItem
+
+ITEM = {"id": "arena:1", "score": 1.0, "reasons": {"because": ["바다"]}, "song": {"title": "x"}}
+
+
+def _job(db: Database, job_id: str, user: str = "u1", chat: str = "c1") -> None:
+    with db.transaction() as s:
+        u = people.get_or_create_user(s, platform="t", external_id=user)
+        c = people.get_or_create_chat(s, platform="t", external_id=chat, kind="private")
+        jobs.create_request(s, job_id=job_id, kind="photo", chat_id=c.id, user_id=u.id)
+
+
+def _finish(db: Database, job_id: str, n_items: int = 2) -> None:
+    with db.transaction() as s:
+        assert jobs.claim(s, job_id=job_id, lease_seconds=30).claimed
+        assert jobs.complete(
+            s, job_id=job_id, tags=[{"key": "바다", "tag": "바다", "weight": 1.0, "shown": True}],
+            tagger="imagenet", tagger_version="1", catalog_version="c", items=[ITEM] * n_items,
+            latency_ms=5,
+        )  # fmt: skip
+
+
+def test_claim_is_a_compare_and_set(database: Database) -> None:
+    _job(database, "00000000-aaaa")
+    with database.transaction() as s:
+        first = jobs.claim(s, job_id="00000000-aaaa", lease_seconds=30)
+        second = jobs.claim(s, job_id="00000000-aaaa", lease_seconds=30)
+        missing = jobs.claim(s, job_id="00000000-ffff", lease_seconds=30)
+    assert first.claimed and first.attempts == 1
+    assert not second.claimed and second.status == "running"
+    assert not missing.claimed and missing.status == "missing"
+
+
+def test_an_expired_lease_lets_another_worker_run_it(database: Database) -> None:
+    _job(database, "00000000-bbbb")
+    with database.transaction() as s:
+        jobs.claim(s, job_id="00000000-bbbb", lease_seconds=1)
+    later = utcnow() + dt.timedelta(seconds=5)
+    with database.transaction() as s:
+        assert jobs.due_for_requeue(s, stale_after=60, now=later) == ["00000000-bbbb"]
+        again = jobs.claim(s, job_id="00000000-bbbb", lease_seconds=30, now=later)
+    assert again.claimed and again.attempts == 2
+
+
+def test_finished_job_is_not_run_again_and_is_delivered_once(database: Database) -> None:
+    _job(database, "00000000-cccc")
+    _finish(database, "00000000-cccc")
+    with database.transaction() as s:
+        assert not jobs.claim(s, job_id="00000000-cccc", lease_seconds=30).claimed
+        assert jobs.undelivered(s, platform="t") == ["00000000-cccc"]
+        assert jobs.claim_delivery(s, job_id="00000000-cccc")
+        assert not jobs.claim_delivery(s, job_id="00000000-cccc")
+        assert jobs.undelivered(s, platform="t") == []
+        assert jobs.finished(s, ["00000000-cccc", "nope"]) == {"00000000-cccc": "done"}
+
+
+def test_queued_jobs_are_resent_once_per_stale_period_and_expire(database: Database) -> None:
+    _job(database, "00000000-dddd")
+    soon, later = utcnow() + dt.timedelta(seconds=100), utcnow() + dt.timedelta(seconds=2000)
+    with database.transaction() as s:
+        assert jobs.due_for_requeue(s, stale_after=60, now=soon) == ["00000000-dddd"]
+        assert jobs.due_for_requeue(s, stale_after=60, now=soon) == []  # enqueue time was reset
+        assert jobs.expire(s, older_than=600, now=later) == ["00000000-dddd"]
+        assert jobs.get_request(s, "00000000-dddd").status == "expired"  # type: ignore[union-attr]
+
+
+def test_release_and_fail(database: Database) -> None:
+    _job(database, "00000000-eeee")
+    with database.transaction() as s:
+        jobs.claim(s, job_id="00000000-eeee", lease_seconds=30)
+        jobs.release(s, job_id="00000000-eeee", error="retrying:OSError")
+        assert jobs.claim(s, job_id="00000000-eeee", lease_seconds=30).claimed
+        jobs.fail(s, job_id="00000000-eeee", error="invalid_image:truncated")
+        req = jobs.get_request(s, "00000000-eeee")
+        assert req is not None and (req.status, req.error) == ("failed", "invalid_image:truncated")
+        assert not jobs.complete(
+            s, job_id="00000000-eeee", tags=[], tagger="x", tagger_version="1",
+            catalog_version="c", items=[ITEM], latency_ms=1,
+        )  # fmt: skip
+
+
+def test_a_failing_write_leaves_nothing_half_written(database: Database) -> None:
+    _job(database, "00000000-abab")
+    bad = {**ITEM, "id": None}  # NOT NULL violation (song_id) on the second item
+    with pytest.raises(IntegrityError), database.transaction() as s:
+        jobs.claim(s, job_id="00000000-abab", lease_seconds=30)
+        jobs.complete(
+            s, job_id="00000000-abab", tags=[], tagger="x", tagger_version="1",
+            catalog_version="c", items=[ITEM, bad], latency_ms=1,
+        )  # fmt: skip
+    with database.reader() as s:
+        req = jobs.get_request(s, "00000000-abab")
+        assert req is not None and req.status == "queued" and req.attempts == 0
+        assert s.scalar(select(func.count()).select_from(RecommendedItem)) == 0
+
+
+def _items(db: Database) -> list[int]:
+    with db.reader() as s:
+        return list(s.scalars(select(RecommendedItem.id).order_by(RecommendedItem.id)))
+
+
+def test_votes_add_change_remove_and_refuse_duplicates(database: Database) -> None:
+    _job(database, "00000000-f001")
+    _finish(database, "00000000-f001")
+    item = _items(database)[0]
+    with database.transaction() as s:
+        user = people.get_or_create_user(s, platform="t", external_id="voter").id
+        assert feedback.record_vote(s, user_id=user, item_id=item, value=1) == 1
+        with pytest.raises(DuplicateVote):
+            feedback.record_vote(s, user_id=user, item_id=item, value=1)
+        assert feedback.record_vote(s, user_id=user, item_id=item, value=-1) == -1
+        assert s.scalar(select(func.count()).select_from(Vote)) == 1
+        assert feedback.record_vote(s, user_id=user, item_id=item, value=0) == 0
+        with pytest.raises(DuplicateVote):
+            feedback.record_vote(s, user_id=user, item_id=item, value=0)
+        with pytest.raises(UnknownItem):
+            feedback.record_vote(s, user_id=user, item_id=999_999, value=1)
+
+
+def test_forget_user_removes_their_rows_only(database: Database) -> None:
+    _job(database, "00000000-a001", user="gone")
+    _finish(database, "00000000-a001")
+    _job(database, "00000000-a002", user="stays")
+    _finish(database, "00000000-a002")
+    items = _items(database)
+    with database.transaction() as s:
+        gone = people.get_or_create_user(s, platform="t", external_id="gone").id
+        stays = people.get_or_create_user(s, platform="t", external_id="stays").id
+        feedback.record_vote(s, user_id=gone, item_id=items[-1], value=1)  # on the other's reply
+        feedback.record_vote(s, user_id=stays, item_id=items[-1], value=-1)
+    with database.transaction() as s:
+        removed = people.forget_user(s, platform="t", external_id="gone")
+    assert removed == 1 + 1 + 2 + 1  # vote, request, its 2 items, user
+    with database.reader() as s:
+        assert s.scalar(select(User).where(User.external_id == "gone")) is None
+        assert [r.job_id for r in s.scalars(select(Request))] == ["00000000-a002"]
+        assert [v.value for v in s.scalars(select(Vote))] == [-1]
+    with database.transaction() as s:
+        assert people.forget_user(s, platform="t", external_id="nobody") == 0
+
+
+def test_stats(database: Database) -> None:
+    _job(database, "00000000-b001")
+    _finish(database, "00000000-b001")
+    _job(database, "00000000-b002")
+    with database.transaction() as s:
+        jobs.claim(s, job_id="00000000-b002", lease_seconds=30)
+        jobs.fail(s, job_id="00000000-b002", error="no_tags")
+    _job(database, "00000000-b003")
+    with database.reader() as s:
+        st = feedback.stats(s)
+    assert (st.queued, st.done_last_hour, st.failed_last_hour) == (1, 1, 1)
+    assert st.last_error == "no_tags" and st.requests_total == 3 and st.workers_alive == 0
