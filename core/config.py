@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -62,6 +62,39 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="A running job whose worker is silent this long reruns."
     )
     job_retries: int = Field(default=3, ge=0, le=10, description="Retries of a failing job.")
+
+    # -- chat adapters ---------------------------------------------------------------------
+    telegram_token: SecretStr | None = Field(
+        default=None, description="Bot token from @BotFather (never logged)."
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org",
+        description="Bot API server root; calls go to {root}/bot{token}/{method}.",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL for webhook mode (default: polling)."
+    )
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535, description="Webhook port.")
+    discord_token: SecretStr | None = Field(
+        default=None, description="Discord bot token (never logged)."
+    )
+    user_requests_per_minute: int = Field(
+        default=6, ge=1, le=600, description="Photos/texts one user may send per minute."
+    )
+    playlist_window_seconds: float = Field(
+        default=900.0, gt=0, description="A group playlist closes by itself after this long."
+    )
+
+    @field_validator("telegram_token", "discord_token")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty or placeholder token counts as no token (fail fast, clearly)."""
+        if value is None:
+            return None
+        secret = value.get_secret_value().strip()
+        if not secret or secret.lower() in {"changeme", "change-me", "your-token", "xxx", "token"}:
+            return None
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -110,3 +110,4 @@ class JobResult:
     catalog: str | None
     error: str | None
     session_id: int | None = None
+    list_item_id: int | None = None  # vote on this item to rate the whole list

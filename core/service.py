@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db import feedback, jobs, people
 from core.db.database import Database
-from core.db.models import Chat, PlaylistSession, RecommendedItem, Request, User, utcnow
+from core.db.models import Chat, PlaylistSession, RecommendedItem, Request, User, Vote, utcnow
 from core.domain import JobResult, ReplyItem, TagWeight
 from core.errors import (
     InvalidImage,
@@ -113,7 +113,9 @@ def _load_result(s: Session, job_id: str) -> JobResult:
             from_user=i.reasons.get("from_user"),
         )
         for i in rows
+        if i.rank > 0
     )
+    list_item = next((i.id for i in rows if i.rank == 0), None)
     tags = tuple(
         TagWeight(t["tag"], float(t["weight"])) for t in (req.tags or []) if t.get("shown", True)
     )
@@ -131,6 +133,7 @@ def _load_result(s: Session, job_id: str) -> JobResult:
         catalog=req.catalog_version,
         error=req.error,
         session_id=req.session_id,
+        list_item_id=list_item,
     )
 
 
@@ -417,6 +420,40 @@ class RecommendService:
             raise UnknownItem(f"no recommended item {item_id}")
         if tuple(row) != (platform, chat_id):
             raise NotAllowed("this song was recommended in another chat")
+
+    async def job_of_item(self, item_id: int) -> str:
+        """The job whose reply holds this item (to redraw its vote buttons)."""
+
+        def find() -> str:
+            with self.db.reader() as s:
+                job = s.scalar(
+                    select(Request.job_id)
+                    .join(RecommendedItem, RecommendedItem.request_id == Request.id)
+                    .where(RecommendedItem.id == item_id)
+                )
+                if job is None:
+                    raise UnknownItem(f"no recommended item {item_id}")
+                return job
+
+        return await self._run(find)
+
+    async def current_vote(self, *, platform: str, user_id: str, item_id: int) -> int:
+        """The user's vote on an item: +1, -1 or 0 (none)."""
+
+        def find() -> int:
+            with self.db.reader() as s:
+                value = s.scalar(
+                    select(Vote.value)
+                    .join(User, User.id == Vote.user_id)
+                    .where(
+                        Vote.item_id == item_id,
+                        User.platform == platform,
+                        User.external_id == user_id,
+                    )
+                )
+                return int(value or 0)
+
+        return await self._run(find)
 
     async def vote_totals(self, job_id: str) -> dict[int, tuple[int, int]]:
         """item id -> (👍, 👎) for one reply."""

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from core.db.models import Chat, RecommendedItem, Request, utcnow
 
+LIST_ITEM = "list"  # song_id of the rank-0 item: a vote on the whole reply
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -133,20 +135,20 @@ def complete(
     if request_pk is None:
         return False
     if items:
-        session.execute(
-            insert(RecommendedItem),
-            [
-                {
-                    "request_id": request_pk,
-                    "rank": rank,
-                    "song_id": item["id"],
-                    "score": float(item["score"]),
-                    "reasons": item["reasons"],
-                    "song": item["song"],
-                }
-                for rank, item in enumerate(items, 1)
-            ],
-        )
+        rows = [
+            {
+                "request_id": request_pk,
+                "rank": rank,
+                "song_id": item["id"],
+                "score": float(item["score"]),
+                "reasons": item["reasons"],
+                "song": item["song"],
+            }
+            for rank, item in enumerate(items, 1)
+        ]
+        # Rank 0 stands for the whole list, so "👍 for the list" is a vote like any other.
+        whole = {"rank": 0, "song_id": LIST_ITEM, "score": 0.0, "reasons": {}, "song": {}}
+        session.execute(insert(RecommendedItem), [{"request_id": request_pk, **whole}, *rows])
     return True
 
 

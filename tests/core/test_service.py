@@ -136,6 +136,10 @@ async def test_votes_through_the_service(env: Env) -> None:
     assert await vote(platform="test", user_id="u2", item_id=item, value=-1, chat_id="c9") == -1
     assert await vote(platform="test", user_id="u3", item_id=item, value=-1) == -1
     assert (await env.service.vote_totals(job))[item] == (0, 2)
+    stored = await env.service.result(job)
+    whole = stored.list_item_id
+    assert whole is not None and whole not in {i.item_id for i in stored.items}
+    assert await vote(platform="test", user_id="u2", item_id=whole, value=1, chat_id="c9") == 1
     with pytest.raises(NotAllowed):
         await vote(platform="test", user_id="u2", item_id=item, value=1, chat_id="other")
     with pytest.raises(UnknownItem):

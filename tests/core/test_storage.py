@@ -143,7 +143,7 @@ def test_forget_user_removes_their_rows_only(database: Database) -> None:
         feedback.record_vote(s, user_id=stays, item_id=items[-1], value=-1)
     with database.transaction() as s:
         removed = people.forget_user(s, platform="t", external_id="gone")
-    assert removed == 1 + 1 + 2 + 1  # vote, request, its 2 items, user
+    assert removed == 1 + 1 + 3 + 1  # vote, request, its 2 items + the whole-list item, user
     with database.reader() as s:
         assert s.scalar(select(User).where(User.external_id == "gone")) is None
         assert [r.job_id for r in s.scalars(select(Request))] == ["00000000-a002"]

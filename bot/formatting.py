@@ -1,0 +1,142 @@
+"""A finished job -> what people see, shared by Telegram and Discord.
+
+Plain data (lines, buttons) plus small renderers; each adapter only turns these into its own
+message objects. Errors from core are turned into one friendly sentence here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import text
+from core.domain import JobResult, ReplyItem, TagWeight
+from core.errors import (
+    DuplicateVote,
+    EmptyQuery,
+    InvalidImage,
+    JobFailed,
+    MriError,
+    NotAllowed,
+    QueueUnavailable,
+    UnknownItem,
+    UnknownJob,
+)
+
+VOTE_PREFIX = "v"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # callback data, <= 64 bytes
+
+
+def hashtags(tags: tuple[TagWeight, ...], limit: int = 6) -> str:
+    """#바다 #여름 … (spaces inside a tag would break a hashtag)."""
+    return " ".join("#" + t.tag.replace(" ", "") for t in tags[:limit])
+
+
+def song_title(item: ReplyItem) -> str:
+    return f"{item.title} – {', '.join(item.artists)}"
+
+
+def song_link(item: ReplyItem) -> str:
+    return item.melon_url or item.melon_search_url
+
+
+def reason(item: ReplyItem, lang: str) -> str:
+    """Why this song: the tags that chose it, and in a group playlist whose photo it was."""
+    parts = ["#" + b.replace(" ", "") for b in item.because]
+    if item.from_user is not None:
+        parts.append(text("brought_by", lang, user=item.from_user))
+    return " · ".join(parts)
+
+
+def title(result: JobResult, lang: str) -> str:
+    if result.kind == "playlist":
+        return text("playlist_title", lang)
+    return text("result_title_text" if result.kind == "text" else "result_title", lang)
+
+
+def contributors(result: JobResult) -> list[str]:
+    """Members whose photos made it into a group playlist, in order of first appearance."""
+    return list(dict.fromkeys(i.from_user for i in result.items if i.from_user is not None))
+
+
+def vote_data(item_id: int, value: int) -> str:
+    return f"{VOTE_PREFIX}:{item_id}:{'+' if value > 0 else '-'}"
+
+
+def parse_vote(data: str) -> tuple[int, int] | None:
+    """'v:123:+' -> (123, 1); anything else -> None (stale or forged buttons are ignored)."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != VOTE_PREFIX or parts[2] not in "+-" or not parts[1].isdigit():
+        return None
+    return int(parts[1]), 1 if parts[2] == "+" else -1
+
+
+def vote_buttons(
+    result: JobResult, totals: dict[int, tuple[int, int]], lang: str
+) -> list[list[Button]]:
+    """One row per song (👍 / 👎 with counts) and a last row for the whole list."""
+
+    def count(n: int) -> str:
+        return f" {n}" if n else ""
+
+    rows = []
+    for item in result.items:
+        up, down = totals.get(item.item_id, (0, 0))
+        rows.append([
+            Button(f"{item.rank}. 👍{count(up)}", vote_data(item.item_id, 1)),
+            Button(f"{item.rank}. 👎{count(down)}", vote_data(item.item_id, -1)),
+        ])  # fmt: skip
+    if result.list_item_id is not None:
+        up, down = totals.get(result.list_item_id, (0, 0))
+        whole = text("whole_list", lang)
+        rows.append([
+            Button(f"{whole} 👍{count(up)}", vote_data(result.list_item_id, 1)),
+            Button(f"{whole} 👎{count(down)}", vote_data(result.list_item_id, -1)),
+        ])  # fmt: skip
+    return rows
+
+
+def error_text(exc: BaseException, lang: str, *, max_mb: int = 20) -> str:
+    """The one friendly sentence for an error from core (or a failed job's code)."""
+    if isinstance(exc, JobFailed):
+        return failure_text(exc.code, lang, max_mb=max_mb)
+    if isinstance(exc, InvalidImage):
+        return failure_text(f"invalid_image:{exc.reason}", lang, max_mb=max_mb)
+    if isinstance(exc, EmptyQuery):
+        return text("err_no_tags", lang)
+    if isinstance(exc, QueueUnavailable):
+        return text("err_busy", lang)
+    if isinstance(exc, UnknownItem | UnknownJob | DuplicateVote):
+        return text("vote_unknown", lang)
+    if isinstance(exc, NotAllowed):
+        return text("vote_not_allowed", lang)
+    if isinstance(exc, MriError):
+        return text("err_generic", lang)
+    return text("err_generic", lang)
+
+
+_REASONS = {
+    "empty": "err_empty",
+    "too_large": "err_too_large",
+    "not_image": "err_not_image",
+    "truncated": "err_broken",
+    "missing": "err_broken",
+    "too_many_pixels": "err_pixels",
+    "unsupported": "err_unsupported",
+}
+
+
+def failure_text(code: str, lang: str, *, max_mb: int = 20) -> str:
+    """A failed job's code (invalid_image:truncated, no_tags, expired, error:…) -> sentence."""
+    if code.startswith("invalid_image:"):
+        key = _REASONS.get(code.split(":", 1)[1], "err_not_image")
+        return text(key, lang, limit=max_mb) if key == "err_too_large" else text(key, lang)
+    if code == "no_tags":
+        return text("err_no_tags", lang)
+    if code == "expired":
+        return text("err_expired", lang)
+    return text("err_generic", lang)
