@@ -151,6 +151,74 @@ TEXTS: dict[str, dict[str, str]] = {
         "ko": "그룹에서는 사진에 /mri 를 적거나 제 메시지에 답장으로 보내 주세요.",
         "en": "In groups, caption the photo with /mri or send it as a reply to me.",
     },
+    # -- Discord (bot/discord): slash-command wording and command descriptions ---------------
+    "discord_help": {
+        "ko": "📷 DM으로 사진을 보내거나, 서버에서 저를 멘션(@MRI)하며 사진을 올리면 → 분위기 태그와 노래 10곡\n"
+        "/mri — 사진을 첨부해서 노래 고르기\n"
+        "/mood 비 오는 날 카페 — 글로 분위기를 말하면 노래를 골라요\n"
+        "/playlist start · add · done — (서버) 여럿의 사진으로 플레이리스트 만들기\n"
+        "/lang — 언어 바꾸기 (한국어/English)\n"
+        "/stats — 지금까지의 추천과 투표\n"
+        "/forget — 내 기록 모두 지우기\n"
+        "곡마다 👍/👎 버튼으로 투표하고(같은 버튼을 다시 누르면 취소), 답장에 👍/👎 반응을 달면 목록 전체를 평가해요.",
+        "en": "📷 DM me a photo, or post one in a server while mentioning me (@MRI) → mood tags and 10 songs\n"
+        "/mri — attach a photo and get songs\n"
+        "/mood rainy day cafe — describe a mood in words\n"
+        "/playlist start · add · done — (servers) a playlist made from everyone's photos\n"
+        "/lang — change the language (한국어/English)\n"
+        "/stats — recommendations and votes so far\n"
+        "/forget — delete everything I stored about you\n"
+        "Vote 👍/👎 on each song with the buttons (the same button again removes the vote); 👍/👎 reactions on my reply rate the whole list.",
+    },
+    "discord_hint": {
+        "ko": "사진을 함께 보내 주세요! DM에서는 그냥 첨부하고, 서버에서는 저를 멘션하며 올리거나 /mri 를 써 주세요.",
+        "en": "Send me a photo! In a DM just attach it; in a server mention me with the photo or use /mri.",
+    },
+    "discord_playlist_started": {
+        "ko": "🎶 플레이리스트를 시작해요! 이 채널에 사진을 올리거나 /playlist add 로 보내 주세요. "
+        "다 모이면 /playlist done (⏰ {minutes}분 뒤에는 자동으로 완성해요)",
+        "en": "🎶 Playlist started! Post photos in this channel or send them with /playlist add. "
+        "When everyone's in: /playlist done (⏰ it finishes by itself in {minutes} min)",
+    },
+    "discord_playlist_none": {
+        "ko": "열린 플레이리스트가 없어요. /playlist start 로 시작해 주세요.",
+        "en": "There's no open playlist. Start one with /playlist start.",
+    },
+    "discord_footer": {
+        "ko": "곡마다 👍/👎 버튼 · 이 메시지에 👍/👎 반응 = 목록 전체 평가",
+        "en": "👍/👎 buttons rate each song · 👍/👎 reactions on this message rate the whole list",
+    },
+    "discord_cmd_mri": {
+        "ko": "사진에 어울리는 멜론 노래를 골라요",
+        "en": "Pick Melon songs that match a photo",
+    },
+    "discord_opt_photo": {"ko": "사진 (JPEG, PNG …)", "en": "A photo (JPEG, PNG …)"},
+    "discord_cmd_mood": {
+        "ko": "글로 말한 분위기에 어울리는 노래를 골라요",
+        "en": "Pick songs for a mood in words",
+    },
+    "discord_opt_text": {"ko": "예: 비 오는 날 카페", "en": "e.g. rainy day cafe"},
+    "discord_cmd_playlist": {
+        "ko": "여럿의 사진으로 함께 만드는 플레이리스트",
+        "en": "A playlist made from everyone's photos",
+    },
+    "discord_cmd_playlist_start": {
+        "ko": "이 채널에서 플레이리스트 시작",
+        "en": "Start a playlist in this channel",
+    },
+    "discord_cmd_playlist_add": {
+        "ko": "플레이리스트에 사진 추가",
+        "en": "Add a photo to the playlist",
+    },
+    "discord_cmd_playlist_done": {
+        "ko": "모인 사진으로 플레이리스트 완성",
+        "en": "Finish the playlist from the photos so far",
+    },
+    "discord_cmd_lang": {"ko": "언어 바꾸기", "en": "Change the language"},
+    "discord_opt_language": {"ko": "언어", "en": "Language"},
+    "discord_cmd_forget": {"ko": "내 기록 모두 지우기", "en": "Delete everything stored about me"},
+    "discord_cmd_help": {"ko": "할 수 있는 일", "en": "What I can do"},
+    "discord_cmd_stats": {"ko": "추천과 투표 통계", "en": "Recommendation and vote numbers"},
 }
 
 

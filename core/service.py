@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -148,6 +148,7 @@ class RecommendService:
         self._watcher: asyncio.Task[None] | None = None
         self._listener: Listener | None = None
         self._pks: dict[tuple[str, str, str], int] = {}  # (user|chat, platform, id) -> row id
+        self._names: dict[tuple[str, str], str] = {}  # display names already stored
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> RecommendService:
@@ -180,8 +181,11 @@ class RecommendService:
         photo: bytes,
         message_ref: str | None = None,
         session_id: int | None = None,
+        user_name: str | None = None,
     ) -> str:
-        """Queue a photo; returns the job id. Refuses empty and oversized photos up front."""
+        """Queue a photo; returns the job id. Refuses empty and oversized photos up front.
+
+        `user_name` (a display name) is kept only to credit people in group playlists."""
         if not photo:
             raise InvalidImage("empty", "the photo is empty (0 bytes)")
         if len(photo) > self.settings.max_image_bytes:
@@ -190,7 +194,7 @@ class RecommendService:
             )
         return await self._run(
             self._submit, "photo", platform, chat_id, chat_kind, user_id, message_ref,
-            photo=photo, session_id=session_id,
+            photo=photo, session_id=session_id, user_name=user_name,
         )  # fmt: skip
 
     async def submit_text(
@@ -202,14 +206,16 @@ class RecommendService:
         user_id: str,
         text: str,
         message_ref: str | None = None,
+        user_name: str | None = None,
     ) -> str:
         """Queue a text query (a mood in words); returns the job id."""
         text = text.strip()[:500]
         if not text:
             raise ValueError("empty text query")
         return await self._run(
-            self._submit, "text", platform, chat_id, chat_kind, user_id, message_ref, text=text
-        )
+            self._submit, "text", platform, chat_id, chat_kind, user_id, message_ref,
+            text=text, user_name=user_name,
+        )  # fmt: skip
 
     def _submit(
         self,
@@ -223,6 +229,7 @@ class RecommendService:
         photo: bytes | None = None,
         text: str | None = None,
         session_id: int | None = None,
+        user_name: str | None = None,
     ) -> str:
         job_id = str(uuid.uuid4())
         if photo is not None:
@@ -230,34 +237,13 @@ class RecommendService:
                 self.queue.photos.put(job_id, photo)
             except OSError as exc:  # disk full, Redis down: nothing was written
                 raise QueueUnavailable(f"cannot store the photo: {exc}") from exc
+        args = (job_id, kind, platform, chat_id, chat_kind, user_id, message_ref, photo, text)
         try:
             try:
-                self._insert(
-                    job_id,
-                    kind,
-                    platform,
-                    chat_id,
-                    chat_kind,
-                    user_id,
-                    message_ref,
-                    photo,
-                    text,
-                    session_id,
-                )
+                self._insert(*args, session_id=session_id, user_name=user_name)
             except IntegrityError:  # a cached user/chat was deleted meanwhile: look them up again
                 self._pks.clear()
-                self._insert(
-                    job_id,
-                    kind,
-                    platform,
-                    chat_id,
-                    chat_kind,
-                    user_id,
-                    message_ref,
-                    photo,
-                    text,
-                    session_id,
-                )
+                self._insert(*args, session_id=session_id, user_name=user_name)
         except BaseException:
             if photo is not None:
                 self.queue.photos.delete(job_id)
@@ -279,12 +265,17 @@ class RecommendService:
         message_ref: str | None,
         photo: bytes | None,
         text: str | None,
+        *,
         session_id: int | None,
+        user_name: str | None,
     ) -> None:
+        name = user_name.strip()[:64] if user_name else None
         with self.db.transaction() as s:
             user_pk = self._pks.get(("user", platform, user_id))
             if user_pk is None:
                 user_pk = people.get_or_create_user(s, platform=platform, external_id=user_id).id
+            if name and self._names.get((platform, user_id)) != name:
+                s.execute(update(User).where(User.id == user_pk).values(display_name=name))
             chat_pk = self._pks.get(("chat", platform, chat_id))
             if chat_pk is None:
                 chat_pk = people.get_or_create_chat(
@@ -303,8 +294,11 @@ class RecommendService:
             )
         if len(self._pks) > 50_000:  # a bounded cache of row ids: two lookups fewer per job
             self._pks.clear()
+            self._names.clear()
         self._pks[("user", platform, user_id)] = user_pk
         self._pks[("chat", platform, chat_id)] = chat_pk
+        if name:
+            self._names[(platform, user_id)] = name
 
     # -- waiting and delivering ----------------------------------------------------------------
 
@@ -545,6 +539,7 @@ class RecommendService:
 
         def forget() -> int:
             self._pks.pop(("user", platform, user_id), None)
+            self._names.pop((platform, user_id), None)
             with self.db.transaction() as s:
                 return people.forget_user(s, platform=platform, external_id=user_id)
 

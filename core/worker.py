@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from huey.consumer import WORKER_PROCESS, WORKER_THREAD
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
 
 from core.config import Settings
@@ -159,7 +159,7 @@ class JobRunner:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str, str]:
         with self.db.reader() as s:
             rows = s.execute(
-                select(Request.tags, User.external_id)
+                select(Request.tags, func.coalesce(User.display_name, User.external_id))
                 .join(User, User.id == Request.user_id)
                 .where(
                     Request.session_id == session_id,

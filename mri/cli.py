@@ -14,18 +14,21 @@ from PIL import Image
 from core.config import DEFAULT_CATALOG, Settings
 from core.domain import Recommendation
 from core.errors import MriError
+from core.logsafe import redact_secrets
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="MRI: photo -> Korean tags -> Melon songs."
 )
 catalog_app = typer.Typer(no_args_is_help=True, help="Build and inspect catalogs.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
+bot_app = typer.Typer(no_args_is_help=True, help="Run a chat bot.")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure recommendation quality.")
 data_app = typer.Typer(no_args_is_help=True, help="Prepare input data.")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(eval_app, name="eval")
 app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
+app.add_typer(bot_app, name="bot")
 
 Files = Annotated[list[Path], typer.Option(exists=True, dir_okay=False, readable=True)]
 
@@ -38,6 +41,7 @@ def _setup(settings: Settings) -> None:
     )
     for noisy in ("httpx", "faiss", "numba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact_secrets(settings.telegram_token, settings.discord_token)
 
 
 def format_recommendation(rec: Recommendation) -> str:
@@ -289,6 +293,32 @@ def eval_photos(
     typer.echo(
         f"scene-relevant tag in top 5: {result['hits']}/{result['n']} = {result['hit_rate']:.1%}"
     )
+
+
+@bot_app.command("telegram")
+def bot_telegram() -> None:
+    """Run the Telegram bot (token from MRI_TELEGRAM_TOKEN in the environment or .env)."""
+    from bot.telegram.app import MissingToken, run
+
+    settings = Settings()
+    _setup(settings)
+    try:
+        run(settings)
+    except MissingToken as exc:
+        raise _fail(str(exc)) from None
+
+
+@bot_app.command("discord")
+def bot_discord() -> None:
+    """Run the Discord bot (token from MRI_DISCORD_TOKEN in the environment or .env)."""
+    from bot.discord.app import MissingToken, StartError, run
+
+    settings = Settings()
+    _setup(settings)
+    try:
+        run(settings)
+    except (MissingToken, StartError) as exc:  # also a rejected token or a refused intent
+        raise _fail(str(exc)) from None
 
 
 @app.command()

@@ -69,6 +69,7 @@ class User(Base):
     platform: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="ko")
+    display_name: Mapped[str | None] = mapped_column(String(64))  # for playlist credits
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,117 @@
+"""Builds the python-telegram-bot Application from Settings and runs it (polling or webhook)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.telegram.handlers import TelegramHandlers
+from core.config import Settings
+from core.logsafe import redact_secrets
+from core.service import RecommendService
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "lang", "mood", "playlist", "forget", "stats", "mri")
+
+
+class MissingToken(RuntimeError):  # noqa: N818
+    """No Telegram token configured."""
+
+
+def api_urls(root: str) -> tuple[str, str]:
+    """(base_url, base_file_url) for a Bot API server root: {root}/bot{token}/{method} and
+    {root}/file/bot{token}/{file_path}."""
+    root = root.rstrip("/")
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+def require_token(settings: Settings) -> str:
+    if settings.telegram_token is None:
+        raise MissingToken(
+            "MRI_TELEGRAM_TOKEN is not set: create a bot with @BotFather and put its token "
+            "in .env (MRI_TELEGRAM_TOKEN=...) or the environment"
+        )
+    return settings.telegram_token.get_secret_value()
+
+
+def build_application(settings: Settings, service: RecommendService) -> Application:  # type: ignore[type-arg]
+    """The Application with every handler wired to `service`; not started."""
+    token = require_token(settings)
+    redact_secrets(settings.telegram_token)
+    base_url, base_file_url = api_urls(settings.telegram_api_url)
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(base_file_url)
+        .rate_limiter(AIORateLimiter(max_retries=2))  # 30 msg/s overall, 20/min per group
+        .concurrent_updates(8)
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    handlers = TelegramHandlers(settings, service, app)
+    app.bot_data["handlers"] = handlers
+    image_doc = filters.Document.IMAGE
+    app.add_handler(MessageHandler(filters.PHOTO | image_doc, handlers.on_photo))
+    app.add_handler(MessageHandler(filters.Document.ALL & ~image_doc, handlers.on_other_file))
+    app.add_handler(CommandHandler("start", handlers.on_start))
+    app.add_handler(CommandHandler("help", handlers.on_help))
+    app.add_handler(CommandHandler("lang", handlers.on_lang))
+    app.add_handler(CommandHandler("mood", handlers.on_mood))
+    app.add_handler(CommandHandler("playlist", handlers.on_playlist))
+    app.add_handler(CommandHandler("forget", handlers.on_forget))
+    app.add_handler(CommandHandler("stats", handlers.on_stats))
+    app.add_handler(CommandHandler("mri", handlers.on_mri_text))
+    app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
+    app.add_handler(CallbackQueryHandler(handlers.on_button))
+    app.add_error_handler(handlers.on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    """Register the command menu and start delivering answers owed from before a restart."""
+    handlers: TelegramHandlers = app.bot_data["handlers"]
+    await app.bot.set_my_commands([BotCommand(c, c) for c in COMMANDS])
+    app.create_task(handlers.delivery.orphan_loop(), name="late-deliveries")
+
+
+async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
+    handlers: TelegramHandlers = app.bot_data["handlers"]
+    await handlers.close()
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    handlers: TelegramHandlers = app.bot_data["handlers"]
+    await handlers.service.aclose()
+
+
+def run(settings: Settings) -> None:
+    """`mri bot telegram`: polling, or a webhook when MRI_TELEGRAM_WEBHOOK_URL is set."""
+    require_token(settings)  # before touching the database: fail fast
+    service = RecommendService.from_settings(settings)
+    app = build_application(settings, service)  # post_shutdown closes the service
+    log.info(
+        "telegram bot starting (%s)", "webhook" if settings.telegram_webhook_url else "polling"
+    )
+    if settings.telegram_webhook_url:
+        app.run_webhook(
+            listen="0.0.0.0",  # a webhook must be reachable from Telegram
+            port=settings.telegram_webhook_port,
+            webhook_url=settings.telegram_webhook_url,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,170 @@
+"""Getting an answer to the chat exactly once: wait, say "still working", deliver later.
+
+Every reply goes through `Delivery.finish`, which first claims the job's delivery in the
+database, so a job answered by this process, by another bot process, or again after a restart
+is sent once. Answers whose bot process died while waiting are found by `deliver_orphans`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from telegram import Bot, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot.formatting import error_text, hashtags
+from bot.i18n import text
+from bot.telegram.render import reply_html, vote_keyboard
+from core.config import Settings
+from core.domain import JobResult
+from core.errors import JobFailed, JobTimeout, MriError, UnknownJob
+from core.service import RecommendService
+
+log = logging.getLogger(__name__)
+PLATFORM = "telegram"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Delivery:
+    """Waits for jobs and sends their answers (or apologies) into their chats."""
+
+    def __init__(self, settings: Settings, service: RecommendService, bot: Bot) -> None:
+        self.settings = settings
+        self.service = service
+        self.bot = bot
+        self.waiting: set[str] = set()  # jobs this process is waiting for
+
+    async def follow(
+        self,
+        job_id: str,
+        placeholder: Message | None,
+        lang: str,
+        *,
+        on_done: str = "reply",
+        who: str | None = None,
+    ) -> None:
+        """Wait for `job_id` and deliver it; on_done='ack' sends a short playlist note instead,
+        crediting `who` (the sender's display name)."""
+        self.waiting.add(job_id)
+        try:
+            result = await self._wait(job_id, placeholder, lang)
+        except JobFailed as exc:
+            if await self.service.claim_delivery(job_id):
+                await self._show(
+                    placeholder, await self.service.result(job_id), error_text(exc, lang)
+                )
+            return
+        except UnknownJob:  # forgotten (/forget) while we waited: nothing to send
+            return
+        except MriError as exc:
+            await self._edit(placeholder, error_text(exc, lang))
+            return
+        finally:
+            self.waiting.discard(job_id)
+        if not await self.service.claim_delivery(job_id):
+            return
+        if on_done == "ack":
+            await self._ack_playlist(result, placeholder, lang, who or result.user_id)
+        else:
+            await self.send_result(result, placeholder, lang)
+
+    async def _wait(self, job_id: str, placeholder: Message | None, lang: str) -> JobResult:
+        deadline = time.monotonic() + self.settings.job_expire_seconds
+        told = False
+        while True:
+            try:
+                return await self.service.wait(job_id, timeout=self.settings.job_wait_seconds)
+            except JobTimeout:
+                if time.monotonic() > deadline:
+                    raise JobFailed("expired", "gave up waiting") from None
+                if not told:
+                    told = True
+                    await self._edit(placeholder, text("still_working", lang))
+
+    async def send_result(self, result: JobResult, placeholder: Message | None, lang: str) -> None:
+        """The reply: edit the placeholder in place, or send a new message replying to the photo."""
+        totals = await self.service.vote_totals(result.job_id)
+        body, keyboard = reply_html(result, lang), vote_keyboard(result, totals, lang)
+        if placeholder is not None:
+            try:
+                await placeholder.edit_text(
+                    body,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    link_preview_options=NO_PREVIEW,
+                )
+                return
+            except BadRequest as exc:  # deleted meanwhile: send a fresh message instead
+                log.info("job %s: placeholder not editable (%s)", result.job_id, exc)
+        await self.bot.send_message(
+            chat_id=int(result.chat_id),
+            text=body,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+            link_preview_options=NO_PREVIEW,
+            reply_to_message_id=_message_id(result.message_ref),
+            allow_sending_without_reply=True,
+        )
+
+    async def _ack_playlist(
+        self, result: JobResult, placeholder: Message | None, lang: str, who: str
+    ) -> None:
+        tags = hashtags(result.tags, limit=3)
+        await self._show(placeholder, result, text("playlist_joined", lang, user=who, tags=tags))
+
+    async def _show(self, placeholder: Message | None, result: JobResult, message: str) -> None:
+        if placeholder is not None:
+            await self._edit(placeholder, message)
+            return
+        await self.bot.send_message(
+            chat_id=int(result.chat_id),
+            text=message,
+            reply_to_message_id=_message_id(result.message_ref),
+            allow_sending_without_reply=True,
+        )
+
+    async def _edit(self, placeholder: Message | None, message: str) -> None:
+        if placeholder is None:
+            return
+        try:
+            await placeholder.edit_text(message)
+        except TelegramError as exc:
+            log.info("could not edit placeholder %s: %s", placeholder.message_id, exc)
+
+    async def deliver_orphans(self, lang_of: dict[str, str] | None = None) -> int:
+        """Send answers nobody in this process waits for (e.g. after a bot restart)."""
+        sent = 0
+        for job_id in await self.service.undelivered(PLATFORM):
+            if job_id in self.waiting:
+                continue
+            try:
+                result = await self.service.result(job_id)
+                if not await self.service.claim_delivery(job_id):
+                    continue
+                lang = await self.service.language(platform=PLATFORM, user_id=result.user_id)
+                if result.status == "done":
+                    await self.send_result(result, None, lang)
+                else:
+                    await self._show(
+                        None, result, error_text(JobFailed(result.error or result.status, ""), lang)
+                    )
+                sent += 1
+            except (MriError, TelegramError) as exc:
+                log.warning("job %s: late delivery failed: %s", job_id, exc)
+        return sent
+
+    async def orphan_loop(self, interval: float = 10.0) -> None:
+        """Runs for the life of the bot: late answers arrive within `interval` seconds."""
+        while True:
+            try:
+                await self.deliver_orphans()
+            except (MriError, TelegramError, OSError) as exc:
+                log.warning("late-delivery sweep failed: %s", exc)
+            await asyncio.sleep(interval)
+
+
+def _message_id(ref: str | None) -> int | None:
+    return int(ref) if ref and ref.isdigit() else None

@@ -1,0 +1,165 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for python-telegram-bot's real HTTP client.
+
+Serves {root}/bot{token}/{method} and {root}/file/bot{token}/{path}; records every call;
+answers with JSON shaped like Telegram's (messages get ids, files get paths); getUpdates
+hands out queued updates, long-polling like the real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {"id": 999, "is_bot": True, "first_name": "MRI", "username": "mri_test_bot"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeBotApi:
+    token: str
+    calls: list[Call] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    chats: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+    _runner: web.AppRunner | None = None
+    root: str = ""
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._method)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.root = f"http://127.0.0.1:{port}"
+        return self.root
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- what tests use -----------------------------------------------------------------------
+
+    def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update for getUpdates (an update_id is added)."""
+        update = {"update_id": next(self._update_ids), **update}
+        self.updates.append(update)
+        self._new_update.set()
+        return update
+
+    def sent(self, *methods: str) -> list[Call]:
+        return [c for c in self.calls if c.method in methods]
+
+    async def wait_for(self, predicate: Any, timeout: float = 60.0) -> Call:
+        """The first recorded call satisfying `predicate`, waiting for it if need be."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for call in self.calls:
+                if predicate(call):
+                    return call
+            await asyncio.sleep(0.02)
+        raise AssertionError(
+            f"no such call within {timeout}s; calls: {[c.method for c in self.calls]}"
+        )
+
+    # -- the server ---------------------------------------------------------------------------
+
+    async def _method(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            )
+        params = {k: _decode(v) for k, v in (await request.post()).items() if isinstance(v, str)}
+        method = request.match_info["method"]
+        self.calls.append(Call(method, params))
+        if method == "getUpdates":
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        result = self._answer(method, params)
+        if result is None:
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": f"Bad Request: {method}"}
+            )
+        return web.json_response({"ok": True, "result": result})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id])
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates:
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(
+                    self._new_update.wait(), timeout=float(params.get("timeout") or 0) or 0.05
+                )
+            except TimeoutError:
+                return []
+        return list(self.updates)
+
+    def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        chat = self.chats.get(chat_id, {"id": chat_id, "type": "private", "first_name": "Someone"})
+        message = {
+            "message_id": int(params.get("message_id") or next(self._ids)),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": BOT_USER,
+            **extra,
+        }
+        if "text" in params:
+            message["text"] = params["text"]
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+            return self._message(params)
+        if method in ("answerCallbackQuery", "sendChatAction", "setMyCommands", "deleteWebhook"):
+            return True
+        if method == "getFile":
+            file_id = params["file_id"]
+            if file_id not in self.files:
+                return None
+            size = len(self.files[file_id])
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": size,
+                "file_path": f"photos/{file_id}",
+            }
+        return None
+
+
+def _decode(value: str) -> Any:
+    """PTB sends JSON-encoded values for non-strings (reply_markup, booleans, numbers)."""
+    if value in ("true", "false"):
+        return value == "true"
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
