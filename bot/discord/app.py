@@ -1,0 +1,85 @@
+"""`mri bot discord`: owns the resources (service, client) and turns start-up problems into one
+clear sentence. The token is read from Settings (MRI_DISCORD_TOKEN) and never logged."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import discord
+
+from bot.discord.client import MriBot
+from core.config import Settings
+from core.logsafe import redact_secrets
+from core.service import RecommendService
+
+log = logging.getLogger(__name__)
+
+PORTAL = "https://discord.com/developers/applications"
+
+
+class StartError(RuntimeError):
+    """The bot cannot start; the message says what to do (shown to the operator)."""
+
+
+class MissingToken(StartError):  # noqa: N818 - named like its Telegram twin
+    """No Discord token configured."""
+
+
+def require_token(settings: Settings) -> str:
+    if settings.discord_token is None:
+        raise MissingToken(
+            "MRI_DISCORD_TOKEN is not set: create an application and its bot in the Discord "
+            f"developer portal ({PORTAL}), copy the bot token and put it in .env "
+            "(MRI_DISCORD_TOKEN=...) or the environment (README, section Discord bot)"
+        )
+    return settings.discord_token.get_secret_value()
+
+
+def build_client(settings: Settings, service: RecommendService) -> MriBot:
+    """The client with every cog wired to `service`; not logged in."""
+    require_token(settings)
+    redact_secrets(settings.discord_token)
+    logging.getLogger("discord.http").setLevel(logging.WARNING)  # one line per request otherwise
+    return MriBot(settings, service)
+
+
+async def serve(settings: Settings, token: str) -> None:
+    """Run until the gateway connection ends or SIGTERM/SIGINT asks for a graceful stop."""
+    service = RecommendService.from_settings(settings)
+    try:
+        async with build_client(settings, service) as bot:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, stop.set)
+            running = asyncio.create_task(bot.start(token), name="discord-client")
+            stopping = asyncio.create_task(stop.wait(), name="discord-stop")
+            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not running.done():
+                log.info("stopping: closing the gateway connection")
+                await bot.close()
+            stopping.cancel()
+            await running  # re-raises LoginFailure, PrivilegedIntentsRequired, ...
+    finally:
+        await service.aclose()
+
+
+def run(settings: Settings) -> None:
+    """Start the bot; MissingToken / StartError with a clear message when it cannot."""
+    token = require_token(settings)  # before touching the database: fail fast
+    try:
+        asyncio.run(serve(settings, token))
+    except discord.LoginFailure:
+        raise StartError(
+            "Discord rejected MRI_DISCORD_TOKEN. Reset the token on the Bot page of your "
+            f"application in the developer portal ({PORTAL}) and update .env."
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise StartError(
+            "Discord refused the Message Content intent. Turn on 'Message Content Intent' "
+            f"on the Bot page of your application in the developer portal ({PORTAL})."
+        ) from None
