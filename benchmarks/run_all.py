@@ -5,7 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["bench_photo", "bench_memory", "bench_queue", "bench_index", "bench_build"]
+BENCHES = [
+    "bench_photo",
+    "bench_memory",
+    "bench_queue",
+    "bench_index",
+    "bench_build",
+    "bench_audio",
+]  # bench_audio_quality (about 40 min) runs on its own
 
 if __name__ == "__main__":
     for name in BENCHES:

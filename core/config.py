@@ -12,6 +12,32 @@ RESOURCES = Path(__file__).resolve().parent / "resources"
 DEFAULT_CATALOG = RESOURCES / "catalog"
 
 
+MEMBER_TAGGERS = ("imagenet", "clip", "caption")
+
+
+def parse_ensemble(spec: str) -> list[tuple[str, float]]:
+    """'clip:1.0,imagenet:0.5' -> [('clip', 1.0), ('imagenet', 0.5)] (weight 1 when left out)."""
+    members: list[tuple[str, float]] = []
+    for item in spec.split(","):
+        name, _, weight = item.strip().partition(":")
+        if not name:
+            continue
+        if name not in MEMBER_TAGGERS or name in {n for n, _ in members}:
+            raise ValueError(
+                f"ensemble member {name!r}: each of {', '.join(MEMBER_TAGGERS)} at most once"
+            )
+        try:
+            w = float(weight) if weight else 1.0
+        except ValueError:
+            raise ValueError(f"ensemble weight {weight!r} of {name} is not a number") from None
+        if not w > 0:
+            raise ValueError(f"ensemble weight of {name} must be > 0")
+        members.append((name, w))
+    if not members:
+        raise ValueError("the ensemble needs at least one member (e.g. clip:1,imagenet:0.5)")
+    return members
+
+
 class Settings(BaseSettings):
     """Every knob of MRI. Field names map to `MRI_<NAME>` environment variables."""
 
@@ -23,7 +49,30 @@ class Settings(BaseSettings):
         default=DEFAULT_CATALOG,
         description="Catalog folder written by `mri catalog build` (default: the embedded one).",
     )
-    tagger: Literal["imagenet"] = Field(default="imagenet", description="Photo tagger to use.")
+    audio_model: Path | None = Field(
+        default=None,
+        description="Audio-model checkpoint (`mri audio train`) used by `mri catalog add-audio`.",
+    )
+    tagger: Literal["imagenet", "clip", "caption", "ensemble"] = Field(
+        default="imagenet",
+        description="Photo tagger: imagenet (offline default), clip, caption or ensemble.",
+    )
+    clip_model: str = Field(
+        default="Bingsu/clip-vit-base-patch32-ko",
+        description="Image-text model of the clip tagger: a hub id or a local folder.",
+    )
+    caption_model: str = Field(
+        default="Salesforce/blip-image-captioning-base",
+        description="Captioning model of the caption tagger: a hub id or a local folder.",
+    )
+    ensemble_taggers: str = Field(
+        default="clip:1.0,imagenet:0.5,caption:0.5",
+        description="Members of the ensemble tagger with their weights (name:weight, ...).",
+    )
+    offline: bool = Field(
+        default=False,
+        description="Never touch the network (sets HF_HUB_OFFLINE); `mri models fetch` refuses.",
+    )
     top_k: int = Field(default=10, ge=1, le=50, description="Songs per reply.")
     tags_shown: int = Field(default=6, ge=1, le=20, description="Tags shown per reply.")
     max_per_artist: int = Field(default=2, ge=1, description="Max songs by one artist in a reply.")
@@ -81,9 +130,35 @@ class Settings(BaseSettings):
     user_requests_per_minute: int = Field(
         default=6, ge=1, le=600, description="Photos/texts one user may send per minute."
     )
+    ab_taggers: str | None = Field(
+        default=None,
+        description="Compare two photo taggers ('clip,imagenet'): each reply interleaves their "
+        "songs (team draft); `mri eval feedback` says which one people like more.",
+    )
+    vote_rerank: bool = Field(
+        default=True, description="Re-rank songs by past 👍/👎 for similar tags (global + chat)."
+    )
+    vote_rerank_strength: float = Field(
+        default=1.0, ge=0, le=10, description="How far votes move a song (0 = off)."
+    )
+    vote_prior: float = Field(
+        default=3.0,
+        gt=0,
+        description="Shrinkage: votes a (tag, song) needs to count fully.",
+    )
+    vote_stats_ttl_seconds: float = Field(
+        default=60.0, ge=0, description="Workers reload vote counts at most this often."
+    )
     playlist_window_seconds: float = Field(
         default=900.0, gt=0, description="A group playlist closes by itself after this long."
     )
+
+    @field_validator("ensemble_taggers")
+    @classmethod
+    def _valid_members(cls, value: str) -> str:
+        """Fail at start-up, not on the first photo, when the ensemble is mistyped."""
+        parse_ensemble(value)
+        return value
 
     @field_validator("telegram_token", "discord_token")
     @classmethod
@@ -107,3 +182,13 @@ class Settings(BaseSettings):
     @property
     def spool_dir(self) -> Path:
         return self.data_dir / "spool"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where `mri models fetch` puts weights (<data_dir>/models/<owner>--<name>)."""
+        return self.data_dir / "models"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Derived files that are safe to delete (tag text embeddings of read-only catalogs)."""
+        return self.data_dir / "cache"

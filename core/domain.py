@@ -15,6 +15,15 @@ class TagWeight:
 
 
 @dataclass(frozen=True, slots=True)
+class TaggerOutput:
+    """What a tagger saw in one photo: weighted tags and, for captioning taggers, the caption
+    (kept so that a reply can show it when asked)."""
+
+    tags: tuple[TagWeight, ...]
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Song:
     """A song as people see it. `id` is the catalog's own id (`arena:<n>` or `named:<n>`)."""
 
@@ -55,8 +64,9 @@ class Recommendation:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The stable JSON shape printed by `mri recommend --json`."""
-        return {
+        """The stable JSON shape printed by `mri recommend --json` ("caption" only when the
+        tagger wrote one)."""
+        out: dict[str, Any] = {
             "tags": [{"tag": t.tag, "weight": round(t.weight, 4)} for t in self.tags],
             "songs": [
                 {
@@ -74,6 +84,9 @@ class Recommendation:
             "tagger": self.tagger,
             "catalog": self.catalog,
         }
+        if self.extra.get("caption"):
+            out["caption"] = self.extra["caption"]
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,26 +16,34 @@ from core.errors import EmptyQuery, TaggerUnavailable
 from core.imaging import load_image, read_image_file
 from core.recommender import Recommender
 from core.tagging.base import Tagger
+from core.tagging.factory import OFFLINE_DEFAULT, build_tagger
 from core.tagging.text import TextTagger
 
 log = logging.getLogger(__name__)
 
 
-def make_tagger(name: str, catalog: Catalog, threads: int = 2) -> Tagger:
-    """The photo tagger called `name` (only `imagenet` ships offline)."""
-    if name == "imagenet":
-        from core.tagging.imagenet import ImageNetTagger
-
-        return ImageNetTagger(catalog, threads=threads)
-    raise TaggerUnavailable(f"unknown tagger {name!r}; available: imagenet")
-
-
 class Pipeline:
-    """Everything a worker process keeps in memory to answer photos and texts."""
+    """Everything a worker process keeps in memory to answer photos and texts.
 
-    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+    `tagger_name` / `model` override MRI_TAGGER / the tagger's model setting. With `fallback`
+    (the default, what workers use) a tagger that cannot run here is replaced by the offline
+    default, and `fallback_reason` says why; without it TaggerUnavailable reaches the caller."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        *,
+        tagger_name: str | None = None,
+        model: str | None = None,
+        fallback: bool = True,
+    ) -> None:
         self.settings = settings
         self.catalog = catalog
+        self.tagger_name = tagger_name or settings.tagger
+        self.model = model
+        self.fallback = fallback
+        self.fallback_reason: str | None = None
         self.recommender = Recommender(
             catalog,
             max_per_artist=settings.max_per_artist,
@@ -43,12 +51,38 @@ class Pipeline:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, catalog_dir: Path | None = None) -> Pipeline:
-        return cls(settings, load_catalog(catalog_dir or settings.catalog_dir))
+    def from_settings(
+        cls,
+        settings: Settings,
+        catalog_dir: Path | None = None,
+        *,
+        tagger_name: str | None = None,
+        model: str | None = None,
+        fallback: bool = True,
+    ) -> Pipeline:
+        catalog = load_catalog(catalog_dir or settings.catalog_dir)
+        return cls(settings, catalog, tagger_name=tagger_name, model=model, fallback=fallback)
 
     @cached_property
     def tagger(self) -> Tagger:
-        return make_tagger(self.settings.tagger, self.catalog, self.settings.num_threads)
+        try:
+            return build_tagger(self.tagger_name, self.catalog, self.settings, model=self.model)
+        except TaggerUnavailable as exc:
+            if not self.fallback or self.tagger_name == OFFLINE_DEFAULT:
+                raise
+            self.fallback_reason = f"{self.tagger_name} tagger unavailable: {exc}"
+        log.warning(
+            "%s; using the offline %s tagger instead", self.fallback_reason, OFFLINE_DEFAULT
+        )
+        return build_tagger(OFFLINE_DEFAULT, self.catalog, self.settings)
+
+    @property
+    def tagger_label(self) -> str:
+        """The tagger in use, and what it stands in for: 'imagenet (fallback for clip)'."""
+        tagger = self.tagger
+        if self.fallback_reason is not None:
+            return f"{tagger.name} (fallback for {self.tagger_name})"
+        return tagger.name
 
     @cached_property
     def text_tagger(self) -> TextTagger:
@@ -56,8 +90,13 @@ class Pipeline:
 
     def recommend_image(self, image: Image.Image, top_k: int | None = None) -> Recommendation:
         started = time.perf_counter()
-        tags = self.tagger.tag(image)
+        seen = self.tagger.tag_batch([image])[0]
+        tags = list(seen.tags)
         rec = self._recommend(tags, top_k, self.tagger.name)
+        if seen.caption:
+            rec.extra["caption"] = seen.caption
+        if self.fallback_reason:
+            rec.extra["tagger_fallback"] = self.fallback_reason
         log.info(
             "photo -> %d tags, %d songs in %.0f ms",
             len(tags),
@@ -81,6 +120,12 @@ class Pipeline:
         if not tags:
             raise EmptyQuery("no word of the text matches a mood, scene or genre tag")
         return self._recommend(tags, top_k, self.text_tagger.name)
+
+    def recommend_tags(
+        self, tags: list[TagWeight], top_k: int | None, tagger: str
+    ) -> Recommendation:
+        """Songs for tags some tagger produced (e.g. each side of an A/B comparison)."""
+        return self._recommend(tags, top_k, tagger)
 
     def _recommend(self, tags: list[TagWeight], top_k: int | None, tagger: str) -> Recommendation:
         songs = self.recommender.recommend(tags, top_k or self.settings.top_k)

@@ -65,6 +65,7 @@ class Stats:
     requests_total: int
     votes_up: int
     votes_down: int
+    worker_taggers: tuple[str, ...] = ()  # what live workers tag with ('imagenet (fallback …)')
 
 
 def stats(session: Session, *, now: dt.datetime | None = None, alive_within: float = 30.0) -> Stats:
@@ -89,6 +90,11 @@ def stats(session: Session, *, now: dt.datetime | None = None, alive_within: flo
         .select_from(WorkerBeat)
         .where(WorkerBeat.last_seen >= now - dt.timedelta(seconds=alive_within))
     )
+    taggers = session.scalars(
+        select(WorkerBeat.tagger)
+        .where(WorkerBeat.last_seen >= now - dt.timedelta(seconds=alive_within))
+        .distinct()
+    ).all()
     return Stats(
         queued=count(Request.status == "queued"),
         running=count(Request.status == "running"),
@@ -99,4 +105,5 @@ def stats(session: Session, *, now: dt.datetime | None = None, alive_within: flo
         requests_total=count(),
         votes_up=int(votes.get(1, 0)),
         votes_down=int(votes.get(-1, 0)),
+        worker_taggers=tuple(sorted(t for t in taggers if t)),
     )

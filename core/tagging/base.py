@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
 from core.catalog import Catalog
-from core.domain import TagWeight
+from core.domain import TaggerOutput, TagWeight
 
 
 class Tagger(Protocol):
@@ -20,6 +20,10 @@ class Tagger(Protocol):
     version: str
 
     def tag(self, image: Image.Image) -> list[TagWeight]: ...
+
+    def tag_batch(self, images: Sequence[Image.Image]) -> list[TaggerOutput]:
+        """Several photos at once (one model call where the model allows), with captions."""
+        ...
 
 
 class TagScores:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from PIL import Image
 
 from core.catalog import Catalog
 from core.config import RESOURCES
-from core.domain import TagWeight
+from core.domain import TaggerOutput, TagWeight
 from core.tagging.base import TagScores
 from core.tagging.cues import colour_cues
 from core.tagging.efficientnet import EfficientNetLite0, load_efficientnet_lite0, predict_logits
@@ -104,3 +105,6 @@ class ImageNetTagger:
         scores.add_many(colour_cues(image), 0.6)
         scores.expand()
         return scores.top(self.max_tags)
+
+    def tag_batch(self, images: Sequence[Image.Image]) -> list[TaggerOutput]:
+        return [TaggerOutput(tuple(self.tag(image))) for image in images]
