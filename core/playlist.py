@@ -2,12 +2,13 @@
 
 Each photo's tags make their own ranking; the blend takes songs round-robin across photos, so
 every photo contributes, skips songs already taken and keeps the artist cap, and remembers
-whose photo brought each song.
+whose photo brought each song. With `adjust`, each photo's ranking first bends towards what its
+member liked before (votes), so the blend reflects the group's taste.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.domain import ScoredSong, TagWeight
@@ -20,19 +21,29 @@ class Contribution:
 
     user: str
     tags: tuple[TagWeight, ...]
+    key: str | None = None  # the member's user row id, to look up their past votes
+
+
+Adjust = Callable[[Contribution, list[ScoredSong]], list[ScoredSong]]
 
 
 def blend(
     recommender: Recommender,
     contributions: Sequence[Contribution],
     top_k: int,
+    adjust: Adjust | None = None,
 ) -> list[tuple[ScoredSong, str]]:
-    """(song, contributing user) pairs, at most `recommender.max_per_artist` per artist."""
+    """(song, contributing user) pairs, at most `recommender.max_per_artist` per artist.
+
+    `adjust` re-orders each photo's candidates (e.g. by that member's past votes) before the
+    round-robin; it then sees three times as many candidates as the list will hold."""
     if not contributions:
         return []
-    per_photo = [
-        list(recommender.recommend(c.tags, top_k=top_k)) if c.tags else [] for c in contributions
-    ]
+    pool = top_k * 3 if adjust is not None else top_k
+    per_photo = []
+    for c in contributions:
+        songs = list(recommender.recommend(c.tags, top_k=pool)) if c.tags else []
+        per_photo.append(adjust(c, songs) if adjust is not None and songs else songs)
     chosen: list[tuple[ScoredSong, str]] = []
     seen: set[str] = set()
     per_artist: dict[str, int] = {}

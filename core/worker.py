@@ -9,8 +9,10 @@ left to the reaper, which re-runs it).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -25,19 +27,28 @@ from core.db import jobs
 from core.db.database import Database
 from core.db.models import Request, User, WorkerBeat, utcnow
 from core.domain import Recommendation, ScoredSong, TagWeight
-from core.errors import EmptyQuery, InvalidImage, MriError
+from core.errors import EmptyQuery, InvalidImage, MriError, TaggerUnavailable
+from core.feedback import LiveVoteStats, rerank
+from core.imaging import load_image
+from core.interleave import team_draft
 from core.pipeline import Pipeline
 from core.playlist import Contribution, blend
 from core.queue import JobQueue
+from core.tagging.base import Tagger
+from core.tagging.factory import build_tagger
 
 log = logging.getLogger(__name__)
 
 
-def _item(song: ScoredSong, from_user: str | None = None) -> dict[str, Any]:
+def _item(
+    song: ScoredSong, from_user: str | None = None, source: str | None = None
+) -> dict[str, Any]:
     s = song.song
     reasons: dict[str, Any] = {"because": list(song.because)}
     if from_user is not None:
         reasons["from_user"] = from_user
+    if source is not None:  # A/B: the tagger whose list placed this song
+        reasons["source"] = source
     return {
         "id": s.id,
         "score": song.score,
@@ -67,6 +78,10 @@ class JobRunner:
         self.done = 0
         self.failed = 0
         self.last_error: str | None = None
+        self._ab: tuple[Tagger, Tagger] | bool | None = None  # False: A/B off (unavailable)
+        self.votes = LiveVoteStats(
+            database, ttl=settings.vote_stats_ttl_seconds, prior=settings.vote_prior
+        )
 
     def run(self, job_id: str) -> None:
         """The huey task body. Raises only for transient errors (huey retries with back-off)."""
@@ -130,17 +145,86 @@ class JobRunner:
         kind, text = claim.kind, claim.query_text
         if kind == "playlist":
             return self._playlist(claim.session_id)
+        pool = self.settings.top_k * (3 if self._reranking else 1)
         if kind == "text":
-            rec = self.pipeline.recommend_text(text or "")
+            rec = self.pipeline.recommend_text(text or "", top_k=pool)
         else:
             data = self.queue.photos.get(job_id)
             if data is None:
                 raise InvalidImage("missing", "the photo is no longer available")
-            rec = self.pipeline.recommend_photo_bytes(data)
+            pair = self._ab_pair()
+            if pair is not None:
+                return self._interleaved(job_id, data, pair, pool, claim)
+            rec = self.pipeline.recommend_photo_bytes(data, top_k=pool)
+        rec = self._rerank(rec, claim)
         version = (
             self.pipeline.text_tagger.version if kind == "text" else self.pipeline.tagger.version
         )
         return self._tags(rec), [_item(x) for x in rec.songs], rec.tagger, version
+
+    def _ab_pair(self) -> tuple[Tagger, Tagger] | None:
+        """The two taggers MRI_AB_TAGGERS compares, loaded once; None when off or unavailable
+        (then replies come from the configured tagger alone, and the log says why)."""
+        spec = (self.settings.ab_taggers or "").strip()
+        if not spec or self._ab is False:
+            return None
+        if self._ab is None:
+            names = [n.strip() for n in spec.split(",") if n.strip()]
+            try:
+                if len(names) != 2 or names[0] == names[1]:
+                    raise TaggerUnavailable(f"MRI_AB_TAGGERS needs two different taggers: {spec!r}")
+                shared: dict[str, Tagger] = {}
+                cat, st = self.pipeline.catalog, self.settings
+                self._ab = (
+                    build_tagger(names[0], cat, st, shared=shared),
+                    build_tagger(names[1], cat, st, shared=shared),
+                )
+            except TaggerUnavailable as exc:
+                log.warning("A/B comparison off: %s", exc)
+                self._ab = False
+                return None
+        return self._ab if isinstance(self._ab, tuple) else None
+
+    def _interleaved(
+        self, job_id: str, data: bytes, pair: tuple[Tagger, Tagger], pool: int, claim: jobs.Claim
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str, str]:
+        """Both taggers' lists, team-draft interleaved; each song remembers its tagger."""
+        s = self.settings
+        image = load_image(data, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
+        recs = []
+        for tagger in pair:
+            seen = list(tagger.tag_batch([image])[0].tags)
+            recs.append(self._rerank(self.pipeline.recommend_tags(seen, pool, tagger.name), claim))
+        a, b = pair[0].name, pair[1].name
+        drafted = team_draft(
+            recs[0].songs, recs[1].songs, s.top_k, key=lambda x: x.song.id, teams=(a, b),
+            rng=random.Random(job_id),  # the same draft if the job runs again
+        )  # fmt: skip
+        items = [_item(d.item, source=d.team) for d in drafted]
+        merged: dict[str, dict[str, Any]] = {}
+        for rec in recs:
+            for tag in self._tags(rec):
+                if tag["key"] not in merged or tag["weight"] > merged[tag["key"]]["weight"]:
+                    merged[tag["key"]] = tag
+        shown = sorted(merged.values(), key=lambda t: -float(t["weight"]))
+        return shown, items, f"{a}|{b}", f"{pair[0].version}|{pair[1].version}"[:64]
+
+    @property
+    def _reranking(self) -> bool:
+        return self.settings.vote_rerank and self.settings.vote_rerank_strength > 0
+
+    def _rerank(self, rec: Recommendation, claim: jobs.Claim) -> Recommendation:
+        """Songs liked for similar tags (everywhere, and more so in this chat) move up."""
+        top_k = self.settings.top_k
+        if not self._reranking:
+            return rec
+        stats = self.votes.get()
+        query = [TagWeight(k, w) for k, w in rec.extra.get("query_tags", [])]
+        chat = str(claim.chat_pk) if claim.chat_pk is not None else None
+        songs = rerank(
+            rec.songs, query, stats, chat=chat, strength=self.settings.vote_rerank_strength
+        )
+        return dataclasses.replace(rec, songs=tuple(songs[:top_k]))
 
     def _tags(self, rec: Recommendation) -> list[dict[str, Any]]:
         cat = self.pipeline.catalog
@@ -159,7 +243,12 @@ class JobRunner:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str, str]:
         with self.db.reader() as s:
             rows = s.execute(
-                select(Request.tags, func.coalesce(User.display_name, User.external_id))
+                select(
+                    Request.tags,
+                    func.coalesce(User.display_name, User.external_id),
+                    Request.user_id,
+                    Request.chat_id,
+                )
                 .join(User, User.id == Request.user_id)
                 .where(
                     Request.session_id == session_id,
@@ -169,12 +258,22 @@ class JobRunner:
                 .order_by(Request.created_at)
             ).all()
         contributions = [
-            Contribution(user, tuple(TagWeight(t["key"], t["weight"]) for t in tags or []))
-            for tags, user in rows
+            Contribution(
+                user, tuple(TagWeight(t["key"], t["weight"]) for t in tags or []), str(user_pk)
+            )
+            for tags, user, user_pk, _ in rows
         ]
         if not any(c.tags for c in contributions):
             raise EmptyQuery("no photo in this playlist session has tags")
-        pairs = blend(self.pipeline.recommender, contributions, self.settings.top_k)
+        adjust = None
+        if self._reranking:  # each member's photo leans towards what they liked before
+            stats, chat = self.votes.get(), str(rows[0][3])
+            strength = self.settings.vote_rerank_strength
+
+            def adjust(c: Contribution, songs: list[ScoredSong]) -> list[ScoredSong]:
+                return rerank(songs, c.tags, stats, chat=chat, user=c.key, strength=strength)
+
+        pairs = blend(self.pipeline.recommender, contributions, self.settings.top_k, adjust)
         merged: dict[str, dict[str, Any]] = {}
         for c in contributions:
             for t in c.tags:
@@ -202,7 +301,9 @@ class JobRunner:
         with self.db.transaction() as s:
             beat = s.get(WorkerBeat, self.worker_id)
             if beat is None:
-                beat = WorkerBeat(id=self.worker_id, started_at=now, tagger=self.settings.tagger)
+                beat = WorkerBeat(
+                    id=self.worker_id, started_at=now, tagger=self.pipeline.tagger_label[:64]
+                )
                 s.add(beat)
             beat.last_seen = now
             beat.jobs_done, beat.jobs_failed, beat.last_error = (
@@ -281,7 +382,7 @@ def run_worker(settings: Settings, workers: int = 1, *, processes: bool = True) 
             "worker %s ready (catalog %s, tagger %s)",
             runner.worker_id,
             pipeline.catalog.version,
-            settings.tagger,
+            pipeline.tagger_label,
         )
 
     @queue.huey.on_shutdown()  # type: ignore[untyped-decorator]

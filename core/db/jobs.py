@@ -32,6 +32,8 @@ class Claim:
     kind: str = ""
     query_text: str | None = None
     session_id: int | None = None
+    chat_pk: int | None = None  # row ids, for per-chat and per-user vote re-ranking
+    user_pk: int | None = None
 
 
 def create_request(
@@ -92,11 +94,21 @@ def claim(
             lease_until=now + dt.timedelta(seconds=lease_seconds),
             started_at=now,
         )
-        .returning(Request.attempts, Request.kind, Request.query_text, Request.session_id),
+        .returning(
+            Request.attempts,
+            Request.kind,
+            Request.query_text,
+            Request.session_id,
+            Request.chat_id,
+            Request.user_id,
+        ),
         execution_options={"synchronize_session": False},
     ).first()
     if row is not None:
-        return Claim(True, "running", row.attempts, row.kind, row.query_text, row.session_id)
+        return Claim(
+            True, "running", row.attempts, row.kind, row.query_text, row.session_id,
+            row.chat_id, row.user_id,
+        )  # fmt: skip
     found = session.execute(
         select(Request.status, Request.attempts).where(Request.job_id == job_id)
     ).first()
