@@ -6,6 +6,7 @@ message objects. Errors from core are turned into one friendly sentence here, on
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.i18n import text
@@ -67,12 +68,16 @@ def vote_data(item_id: int, value: int) -> str:
     return f"{VOTE_PREFIX}:{item_id}:{'+' if value > 0 else '-'}"
 
 
+# ASCII digits only ("²".isdigit() is True), at most 18 of them: any id fits a 64-bit column.
+_VOTE = re.compile(rf"{VOTE_PREFIX}:([0-9]{{1,18}}):([+-])", re.ASCII)
+
+
 def parse_vote(data: str) -> tuple[int, int] | None:
     """'v:123:+' -> (123, 1); anything else -> None (stale or forged buttons are ignored)."""
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != VOTE_PREFIX or parts[2] not in "+-" or not parts[1].isdigit():
+    match = _VOTE.fullmatch(data)
+    if match is None:
         return None
-    return int(parts[1]), 1 if parts[2] == "+" else -1
+    return int(match[1]), 1 if match[2] == "+" else -1
 
 
 def vote_buttons(

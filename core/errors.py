@@ -58,4 +58,5 @@ class NotAllowed(MriError):  # noqa: N818
 
 
 class QueueUnavailable(MriError):  # noqa: N818
-    """The job queue (SQLite file or Redis) cannot be reached."""
+    """The job queue, photo store or database cannot be used now (Redis down, disk full,
+    SQLite locked past its busy timeout): nothing was stored; the person may try again."""

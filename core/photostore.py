@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +20,8 @@ _JOB_ID = re.compile(r"^[0-9a-f-]{8,64}$")
 
 
 class PhotoStore(Protocol):
+    """Every method raises OSError when the store cannot be used (disk full, Redis down)."""
+
     def put(self, job_id: str, data: bytes) -> None: ...
     def get(self, job_id: str) -> bytes | None: ...
     def delete(self, job_id: str) -> None: ...
@@ -66,6 +69,15 @@ class SpoolPhotoStore:
         return sorted(p.stem for p in self.folder.glob("*.photo"))
 
 
+@contextlib.contextmanager
+def _redis_errors() -> Iterator[None]:
+    """Redis down reads like a full disk: callers of a photo store handle OSError only."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise OSError(f"photo store unavailable (Redis): {exc}") from exc
+
+
 class RedisPhotoStore:
     """Photos as Redis keys `<prefix>:photo:<job id>` with a TTL."""
 
@@ -78,19 +90,23 @@ class RedisPhotoStore:
         return f"{self.prefix}:photo:{_checked(job_id)}"
 
     def put(self, job_id: str, data: bytes) -> None:
-        self.client.set(self._key(job_id), data, ex=self.ttl)
+        with _redis_errors():
+            self.client.set(self._key(job_id), data, ex=self.ttl)
 
     def get(self, job_id: str) -> bytes | None:
-        value = self.client.get(self._key(job_id))
+        with _redis_errors():
+            value = self.client.get(self._key(job_id))
         return value if isinstance(value, bytes) else None
 
     def delete(self, job_id: str) -> None:
-        self.client.delete(self._key(job_id))
+        with _redis_errors():
+            self.client.delete(self._key(job_id))
 
     def job_ids(self) -> list[str]:
-        keys = self.client.scan_iter(match=f"{self.prefix}:photo:*", count=500)
         out = []
-        for key in keys:
-            with contextlib.suppress(UnicodeDecodeError):
-                out.append((key.decode() if isinstance(key, bytes) else str(key)).rsplit(":", 1)[1])
+        with _redis_errors():
+            for key in self.client.scan_iter(match=f"{self.prefix}:photo:*", count=500):
+                with contextlib.suppress(UnicodeDecodeError):
+                    name = key.decode() if isinstance(key, bytes) else str(key)
+                    out.append(name.rsplit(":", 1)[1])
         return sorted(out)

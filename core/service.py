@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from core.config import Settings
@@ -167,7 +167,11 @@ class RecommendService:
         self.db.dispose()
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except OperationalError as exc:  # SQLite locked past its busy timeout, server down
+            log.warning("database unavailable: %s", exc.orig)
+            raise QueueUnavailable(f"the database is unavailable: {exc.orig}") from exc
 
     # -- submitting ------------------------------------------------------------------------
 
@@ -209,7 +213,7 @@ class RecommendService:
         user_name: str | None = None,
     ) -> str:
         """Queue a text query (a mood in words); returns the job id."""
-        text = text.strip()[:500]
+        text = text.replace("\x00", "").strip()[:500]  # PostgreSQL text cannot hold NUL
         if not text:
             raise ValueError("empty text query")
         return await self._run(
@@ -269,7 +273,7 @@ class RecommendService:
         session_id: int | None,
         user_name: str | None,
     ) -> None:
-        name = user_name.strip()[:64] if user_name else None
+        name = user_name.replace("\x00", "").strip()[:64] if user_name else None
         with self.db.transaction() as s:
             user_pk = self._pks.get(("user", platform, user_id))
             if user_pk is None:

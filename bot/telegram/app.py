@@ -55,7 +55,18 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=2))  # 30 msg/s overall, 20/min per group
+        .rate_limiter(
+            # Leaky buckets allow a burst of `max_rate` on top of the steady rate, so the
+            # burst + rate are chosen to keep *any* window within Telegram's limits:
+            # 10 + 20/s ≤ 30 messages in any second; 10 + 10/min ≤ 20 per group in any minute.
+            AIORateLimiter(
+                overall_max_rate=10,
+                overall_time_period=0.5,
+                group_max_rate=10,
+                group_time_period=60,
+                max_retries=2,
+            )
+        )
         .concurrent_updates(8)
         .post_init(_post_init)
         .post_stop(_post_stop)

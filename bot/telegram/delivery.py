@@ -36,6 +36,40 @@ class Delivery:
         self.service = service
         self.bot = bot
         self.waiting: set[str] = set()  # jobs this process is waiting for
+        self._tasks: dict[asyncio.Task[None], str] = {}  # follow() running in the background
+
+    def start(
+        self,
+        job_id: str,
+        placeholder: Message | None,
+        lang: str,
+        *,
+        on_done: str = "reply",
+        who: str | None = None,
+    ) -> None:
+        """`follow` in the background. A plain task, not `Application.create_task`: stopping the
+        bot must not wait for jobs that no worker has finished (`close` lets those go)."""
+        task = asyncio.create_task(
+            self.follow(job_id, placeholder, lang, on_done=on_done, who=who),
+            name=f"deliver-{job_id}",
+        )
+        self._tasks[task] = job_id
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        job_id = self._tasks.pop(task, "?")
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("job %s: delivery failed", job_id, exc_info=exc)
+
+    async def close(self) -> None:
+        """Stop following. Jobs still unfinished are let go: the late-delivery sweep of the next
+        start sends them (`claim_delivery` keeps that to once). Replies already claimed are sent
+        first, so none is claimed and then lost."""
+        tasks = list(self._tasks.items())
+        for task, job_id in tasks:
+            if job_id in self.waiting:
+                task.cancel()
+        await asyncio.gather(*(task for task, _ in tasks), return_exceptions=True)
 
     async def follow(
         self,
@@ -50,26 +84,26 @@ class Delivery:
         crediting `who` (the sender's display name)."""
         self.waiting.add(job_id)
         try:
-            result = await self._wait(job_id, placeholder, lang)
+            outcome: JobResult | JobFailed = await self._wait(job_id, placeholder, lang)
         except JobFailed as exc:
-            if await self.service.claim_delivery(job_id):
-                await self._show(
-                    placeholder, await self.service.result(job_id), error_text(exc, lang)
-                )
-            return
+            outcome = exc
         except UnknownJob:  # forgotten (/forget) while we waited: nothing to send
             return
         except MriError as exc:
             await self._edit(placeholder, error_text(exc, lang))
             return
         finally:
-            self.waiting.discard(job_id)
+            self.waiting.discard(job_id)  # from here on the reply is claimed: `close` waits
         if not await self.service.claim_delivery(job_id):
             return
-        if on_done == "ack":
-            await self._ack_playlist(result, placeholder, lang, who or result.user_id)
+        if isinstance(outcome, JobFailed):
+            await self._show(
+                placeholder, await self.service.result(job_id), error_text(outcome, lang)
+            )
+        elif on_done == "ack":
+            await self._ack_playlist(outcome, placeholder, lang, who or outcome.user_id)
         else:
-            await self.send_result(result, placeholder, lang)
+            await self.send_result(outcome, placeholder, lang)
 
     async def _wait(self, job_id: str, placeholder: Message | None, lang: str) -> JobResult:
         deadline = time.monotonic() + self.settings.job_expire_seconds

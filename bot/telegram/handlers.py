@@ -92,8 +92,10 @@ class TelegramHandlers:
             return
         if await self._limited(message, user, lang):
             return
-        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-        placeholder = await message.reply_text(text("listening", lang))
+        if not self._group(update):  # in groups the placeholder says it (20 messages/min there)
+            await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+        # quoting the photo ties each answer to its photo when someone sends several
+        placeholder = await message.reply_text(text("listening", lang), do_quote=True)
         data = bytes(await (await media.get_file()).download_as_bytearray())
         session = None
         if self._group(update):
@@ -114,11 +116,8 @@ class TelegramHandlers:
         except MriError as exc:
             await placeholder.edit_text(error_text(exc, lang, max_mb=self._max_mb()))
             return
-        self.app.create_task(
-            self.delivery.follow(
-                job, placeholder, lang, on_done="ack" if session else "reply", who=user.first_name
-            ),
-            name=f"deliver-{job}",
+        self.delivery.start(
+            job, placeholder, lang, on_done="ack" if session else "reply", who=user.first_name
         )
 
     async def on_other_file(self, update: Update, context: Context) -> None:
@@ -167,7 +166,7 @@ class TelegramHandlers:
             return
         if await self._limited(message, user, lang):
             return
-        placeholder = await message.reply_text(text("listening", lang))
+        placeholder = await message.reply_text(text("listening", lang), do_quote=True)
         job = await self.service.submit_text(
             platform=PLATFORM,
             chat_id=str(message.chat_id),
@@ -177,7 +176,7 @@ class TelegramHandlers:
             message_ref=str(message.message_id),
             user_name=user.first_name,
         )
-        self.app.create_task(self.delivery.follow(job, placeholder, lang), name=f"deliver-{job}")
+        self.delivery.start(job, placeholder, lang)
 
     async def on_stats(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -243,12 +242,14 @@ class TelegramHandlers:
             )
 
     async def close(self) -> None:
-        """Cancel open playlist windows (their sessions stay open in the database)."""
+        """Cancel open playlist windows (their sessions stay open in the database) and stop
+        waiting for unfinished jobs (the next start delivers them)."""
         timers = list(self.playlist_timers.values())
         self.playlist_timers.clear()
         for timer in timers:
             timer.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
+        await self.delivery.close()
 
     async def _finish_playlist(
         self, chat_id: str, user_id: str, message: Message | None, lang: str
@@ -272,7 +273,7 @@ class TelegramHandlers:
                 int(chat_id), text("playlist_closed_by_time", lang)
             )
         )
-        await self.delivery.follow(job, placeholder, lang)
+        self.delivery.start(job, placeholder, lang)
 
     async def _close_later(self, chat_id: str, user_id: str, lang: str) -> None:
         await asyncio.sleep(self.settings.playlist_window_seconds)
@@ -329,7 +330,12 @@ class TelegramHandlers:
         query, user = update.callback_query, update.effective_user
         assert query is not None and user is not None
         _, answer, owner = [*data.split(":"), "", ""][:3]
-        if owner != str(user.id):
+        message = query.message if isinstance(query.message, Message) else None
+        markup = message.reply_markup if message is not None else None
+        offered = (  # the buttons actually on that message, when Telegram tells us
+            {b.callback_data for row in markup.inline_keyboard for b in row} if markup else None
+        )
+        if owner != str(user.id) or (offered is not None and data not in offered):
             await query.answer(text("forget_not_yours", lang), show_alert=True)
             return
         await query.answer()

@@ -49,7 +49,8 @@ def get_or_create_chat(session: Session, *, platform: str, external_id: str, kin
 
 
 def forget_user(session: Session, *, platform: str, external_id: str) -> int:
-    """Delete everything of this user: votes, requests (with their items), the user row.
+    """Delete everything of this user: votes, requests (with their items), their private
+    chats (a private chat's id is the person's own, on Telegram), the user row.
 
     Returns the number of rows deleted (0 for an unknown user)."""
     user = get_user(session, platform=platform, external_id=external_id)
@@ -62,8 +63,21 @@ def forget_user(session: Session, *, platform: str, external_id: str) -> int:
         .select_from(RecommendedItem)
         .where(RecommendedItem.request_id.in_(mine))
     )
+    private = list(
+        session.scalars(
+            select(Request.chat_id)
+            .join(Chat, Chat.id == Request.chat_id)
+            .where(Request.user_id == user.id, Chat.kind == "private")
+            .distinct()
+        )
+    )
     # The database cascades to the items of these requests and to others' votes on them.
     requests = session.execute(delete(Request).where(Request.user_id == user.id)).rowcount  # type: ignore[attr-defined]
+    chats = 0
+    if private:  # unless someone else's requests still point there
+        used = select(Request.chat_id).where(Request.chat_id.in_(private))
+        gone = session.execute(delete(Chat).where(Chat.id.in_(private), ~Chat.id.in_(used)))
+        chats = gone.rowcount  # type: ignore[attr-defined]
     session.execute(delete(User).where(User.id == user.id))
     session.expunge_all()
-    return int(votes) + int(requests) + int(items or 0) + 1
+    return int(votes) + int(requests) + int(items or 0) + int(chats) + 1

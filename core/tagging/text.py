@@ -27,6 +27,7 @@ from core.textnorm import tag_key
 _WORD = re.compile(r"[^\s,.!?~·/#]+")
 _NOUNS = {"NNG", "NNP", "SL", "XR"}
 _STOP = {"노래", "음악", "곡", "때", "것", "거", "추천", "좋은", "듣기", "플레이리스트", "느낌"}
+MAX_WORD = 32  # characters; longer leftovers are not matched semantically
 
 
 class TextTagger:
@@ -102,6 +103,8 @@ class TextTagger:
         return list(dict.fromkeys(leftovers))
 
     def _match_e5(self, words: list[str], found: dict[int, float]) -> None:
+        # No tag is longer than 16 characters: a 500-character "word" is noise, and costly to embed.
+        words = [w for w in words if len(w) <= MAX_WORD]
         if not words or len(self.catalog.shown) == 0:
             return
         sims = embed_queries(words[:8]) @ self.catalog.tag_text.T

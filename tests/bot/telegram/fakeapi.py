@@ -23,6 +23,8 @@ BOT_USER = {"id": 999, "is_bot": True, "first_name": "MRI", "username": "mri_tes
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the server received it
+    result: Any = None  # what the server answered (e.g. the sent message, with its id)
 
 
 @dataclass
@@ -91,6 +93,7 @@ class FakeBotApi:
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         result = self._answer(method, params)
+        self.calls[-1].result = result
         if result is None:
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": f"Bad Request: {method}"}
