@@ -84,8 +84,8 @@ def main() -> None:
         f"{len(vectors):,} catalog songs (chance: recall@10 {chance[0]:.4f}, recall@100 "
         f"{chance[1]:.4f}). The pooled network trains on random {args.frames // 2}-frame crops "
         "and is scored on whole clips; the seed network always sees whole clips. Last "
-        "column but one: recall@10 on as many training songs (over-fitting shows as a gap).\n\n"
-        + table(HEADERS, table_rows)
+        "column but one: recall@10 on as many training songs (over-fitting shows as a gap). "
+        "Median rank: catalog songs ranked above the true one.\n\n" + table(HEADERS, table_rows)
     )
     write_result("bench_audio_quality", "Audio model: what it learns (synthetic task)", body)
 
