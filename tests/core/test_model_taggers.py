@@ -192,13 +192,13 @@ def test_ensemble_merges_members_and_keeps_the_caption(
 
 @pytest.mark.slow
 def test_ensemble_leaves_out_members_without_weights(
-    tiny: TinyModels, tiny_catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tiny: TinyModels, default_catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = _settings(
         tmp_path, tiny, ensemble_taggers="clip:1,caption:1", caption_model="nobody/missing"
     )
     with caplog.at_level(logging.WARNING):
-        tagger = build_tagger("ensemble", tiny_catalog, settings)
+        tagger = build_tagger("ensemble", default_catalog, settings)
     assert isinstance(tagger, EnsembleTagger) and tagger.version == "ensemble-1:clip=1"
     assert "leaving out caption" in caplog.text
 
