@@ -15,8 +15,6 @@ import argparse
 import asyncio
 import collections
 import contextlib
-import io
-import random
 import signal
 import subprocess
 import tempfile
@@ -24,32 +22,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from benchmarks.common import percentiles, table, write_result
 from bot.telegram.app import build_application
-from core.config import RESOURCES, Settings
+from core.config import Settings
 from core.service import RecommendService
 from tests.bot.telegram.fakeapi import FakeBotApi
-from tests.integration.test_worker_process import MRI, worker_env
+from tests.integration.test_worker_process import MRI, photos, worker_env
 
 TOKEN = "424242:LOAD-test-token"
 GROUP = {"id": -100555, "type": "group", "title": "load group"}
 OUTGOING = ("sendMessage", "editMessageText", "sendChatAction", "editMessageReplyMarkup")
-
-
-def photos(n: int, seed: int = 0) -> list[bytes]:
-    rng = random.Random(seed)
-    sources = [Image.open(p).convert("RGB") for p in sorted((RESOURCES / "demo").iterdir())]
-    out = []
-    for i in range(n):
-        img = sources[i % len(sources)]
-        w, h = img.size
-        x, y = rng.randint(0, w // 4), rng.randint(0, h // 4)
-        buf = io.BytesIO()
-        img.crop((x, y, x + w * 3 // 4, y + h * 3 // 4)).resize((640, 480)).save(buf, "JPEG")
-        out.append(buf.getvalue())
-    return out
 
 
 def max_rate(times: list[float], window: float) -> int:

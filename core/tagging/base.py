@@ -74,3 +74,12 @@ class TagScores:
             for i, s in ranked
             if s / head >= min_weight
         ]
+
+
+def parse_tag_weights(cell: str) -> list[tuple[str, float]]:
+    """'바다:1.0,여름:0.5,해변' -> [('바다', 1.0), ('여름', 0.5), ('해변', 1.0)]."""
+    pairs = []
+    for item in cell.split(","):
+        tag, _, weight = item.strip().partition(":")
+        pairs.append((tag, float(weight) if weight else 1.0))
+    return pairs

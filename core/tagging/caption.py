@@ -30,7 +30,7 @@ from core.catalog import Catalog
 from core.config import RESOURCES
 from core.domain import TaggerOutput, TagWeight
 from core.errors import TaggerUnavailable
-from core.tagging.base import TagScores
+from core.tagging.base import TagScores, parse_tag_weights
 from core.tagging.hub import check_loaded_weights, model_fingerprint, quiet_transformers
 from core.textembed import embed_queries
 
@@ -92,10 +92,7 @@ def read_word_table(path: Path = WORD_TABLE) -> dict[str, list[tuple[str, float]
     table: dict[str, list[tuple[str, float]]] = {}
     with open(path, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f, delimiter="\t"):
-            pairs = []
-            for item in row["tags"].split(","):
-                tag, _, weight = item.strip().partition(":")
-                pairs.append((tag, float(weight) if weight else 1.0))
+            pairs = parse_tag_weights(row["tags"])
             for word in row["words"].split(","):
                 table[word.strip()] = pairs
     return table

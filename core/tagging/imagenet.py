@@ -23,7 +23,7 @@ from PIL import Image
 from core.catalog import Catalog
 from core.config import RESOURCES
 from core.domain import TaggerOutput, TagWeight
-from core.tagging.base import TagScores
+from core.tagging.base import TagScores, parse_tag_weights
 from core.tagging.cues import colour_cues
 from core.tagging.efficientnet import EfficientNetLite0, load_efficientnet_lite0, predict_logits
 
@@ -37,10 +37,7 @@ def read_scene_table(path: Path = SCENE_TABLE) -> dict[int, list[tuple[str, floa
     table: dict[int, list[tuple[str, float]]] = {}
     with open(path, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f, delimiter="\t"):
-            pairs = []
-            for item in row["tags"].split(","):
-                tag, _, weight = item.strip().partition(":")
-                pairs.append((tag, float(weight) if weight else 1.0))
+            pairs = parse_tag_weights(row["tags"])
             table[int(row["index"])] = pairs
     return table
 
