@@ -10,6 +10,8 @@ import scipy.sparse as sp
 
 from core.exact import ExactModel, NpyRows, pair_features
 
+pytestmark = pytest.mark.numeric
+
 
 def test_pair_features_by_hand() -> None:
     weights = sp.csr_matrix(np.array([[1.0, 0.0, 4.0, 1.0]], dtype=np.float32))

@@ -9,6 +9,8 @@ import pytest
 
 from core.index import build_index, load_index
 
+pytestmark = pytest.mark.numeric
+
 
 @pytest.fixture(scope="module")
 def data() -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,8 @@ import pytest
 
 from training.metrics import ndcg_at, recall_at
 
+pytestmark = pytest.mark.numeric
+
 
 def test_ndcg_hand_computed() -> None:
     # hits at ranks 0 and 2 of 3 relevant items: DCG = 1/log2(2) + 1/log2(4) = 1.5

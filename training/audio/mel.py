@@ -107,10 +107,19 @@ def _mel_basis(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np
     return np.asarray(basis, dtype=np.float32)
 
 
+DB_FLOOR = -100.0  # Essentia's lin2db floor: 10·log10(1e-10)
+
+
 def compress(power: np.ndarray, compression: Compression) -> np.ndarray:
-    """Log compression of mel power: 10·log10(2x) floored at -100 dB, or log10(1 + 10⁴x)."""
+    """Log compression of mel power: 10·log10(2x) floored at -100 dB, or log10(1 + 10⁴x).
+
+    The floor is assigned, not computed: float32 log10(1e-10) is -10.000001 with some SIMD
+    kernels and -10.0 with others, so silence is exactly DB_FLOOR on every CPU."""
     if compression == "db":
-        return (10.0 * np.log10(np.maximum(2.0 * power, 1e-10))).astype(np.float32)
+        doubled = 2.0 * power
+        with np.errstate(divide="ignore"):  # log10(0) = -inf, replaced by the floor below
+            db = 10.0 * np.log10(doubled)
+        return np.where(doubled > 1e-10, np.maximum(db, DB_FLOOR), DB_FLOOR).astype(np.float32)
     return np.log10(1.0 + 1e4 * power).astype(np.float32)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import soundfile as sf
 
 from tests.shared_data import require_shared
 from training.audio.mel import (
+    DB_FLOOR,
     AudioError,
     MelConfig,
     blackman_harris_62,
@@ -20,6 +22,7 @@ from training.audio.mel import (
     mel_from_signal,
 )
 
+pytestmark = pytest.mark.numeric
 CLIPS = "librosa_example_audio"
 
 
@@ -39,7 +42,7 @@ def test_real_clips_have_arenas_shape_and_a_db_scale() -> None:
         assert mel.values.shape == (48, 1876), key
         assert mel.values.dtype == np.float32
         assert np.isfinite(mel.values).all()
-        assert mel.values.min() >= -100.0 and mel.values.max() < 40.0, key
+        assert mel.values.min() >= DB_FLOOR and mel.values.max() < 40.0, key  # floor: exact
         # music: the loudest band is well above the floor, low bands louder than the top ones
         assert mel.values.max() - np.median(mel.values) > 20.0, key
         assert mel.values[:12].mean() > mel.values[-12:].mean(), key
@@ -97,6 +100,26 @@ def test_compressions_agree_on_the_same_power() -> None:
     np.testing.assert_allclose(compress(power, "log10k"), np.log10(1 + 1e4 * power), rtol=1e-5)
     assert compress(np.zeros(1, np.float32), "db")[0] == -100.0
     assert compress(np.zeros(1, np.float32), "log10k")[0] == 0.0
+
+
+def test_the_db_floor_is_exact_on_every_cpu() -> None:
+    """float32 log10 near 1e-10 differs in its last digit between SIMD kernels (-100.00001 with
+    AVX-512 here): the floor is assigned, so silence and near-silence give exactly -100.0."""
+    tiny = np.array([0.0, 1e-13, 4e-11, 5e-11, 5.000001e-11, 6e-11, 1e-3], dtype=np.float32)
+    db = compress(tiny, "db")
+    assert db.dtype == np.float32
+    assert (db[:3] == DB_FLOOR).all() and (db >= DB_FLOOR).all()
+    np.testing.assert_allclose(db[3:5], DB_FLOOR, atol=1e-4)  # at the floor: either side of it
+    np.testing.assert_allclose(db[5:], 10 * np.log10(2 * tiny[5:].astype(np.float64)), atol=1e-4)
+    assert (compress(np.zeros((48, 1876), np.float32), "db") == DB_FLOOR).all()  # every lane
+
+
+def test_the_simd_pass_really_turns_the_kernels_off() -> None:
+    """`make test-simd` sets NPY_DISABLE_CPU_FEATURES; NumPy must have honoured it."""
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
+    assert not [name for name in disabled if __cpu_features__.get(name)]
 
 
 def _wav(path: Path, seconds: float, rate: int = 22_050) -> Path:
