@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 DEFAULT_CATALOG = RESOURCES / "catalog"
+
+
+def project_root() -> Path | None:
+    """The checkout this code runs from (the folder with pyproject.toml), if there is one."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def env_files() -> tuple[Path, ...]:
+    """The project's .env, then the current directory's (which wins where both set a value):
+    a bot and a worker started from different folders read the same settings."""
+    root = project_root()
+    return (root / ".env", Path(".env")) if root is not None else (Path(".env"),)
+
+
+PLACEHOLDERS = {"changeme", "change-me", "your-token", "xxx", "token", "secret", "your-secret"}
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")  # Telegram allows 1-256 of these
 
 
 MEMBER_TAGGERS = ("imagenet", "clip", "caption")
@@ -42,7 +61,7 @@ class Settings(BaseSettings):
     """Every knob of MRI. Field names map to `MRI_<NAME>` environment variables."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MRI_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="MRI_", env_file=env_files(), env_file_encoding="utf-8", extra="ignore"
     )
 
     catalog_dir: Path = Field(
@@ -90,7 +109,9 @@ class Settings(BaseSettings):
 
     # -- process model: queue, workers, storage ------------------------------------------
     data_dir: Path = Field(
-        default=Path("var"), description="Folder for the embedded database, queue and spool."
+        default=Path("var"),
+        description="Folder for the embedded database, queue and spool; a relative path is "
+        "relative to the project folder (not the current directory) and made absolute once.",
     )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/mri.db."
@@ -123,6 +144,15 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = Field(
         default=None, description="Public HTTPS URL for webhook mode (default: polling)."
     )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Webhook mode: the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token "
+        "(16-256 of A-Z a-z 0-9 _ -); required with a webhook URL.",
+    )
+    telegram_webhook_listen: str = Field(
+        default="127.0.0.1",
+        description="Address the webhook server binds (the TLS reverse proxy forwards to it).",
+    )
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535, description="Webhook port.")
     discord_token: SecretStr | None = Field(
         default=None, description="Discord bot token (never logged)."
@@ -152,6 +182,12 @@ class Settings(BaseSettings):
     playlist_window_seconds: float = Field(
         default=900.0, gt=0, description="A group playlist closes by itself after this long."
     )
+    startup_timeout_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="At start, how long to retry (with back-off) an unreachable database, Redis, "
+        "Telegram or Discord before giving up (0: try once).",
+    )
 
     @field_validator("ensemble_taggers")
     @classmethod
@@ -160,20 +196,70 @@ class Settings(BaseSettings):
         parse_ensemble(value)
         return value
 
-    @field_validator("telegram_token", "discord_token")
+    @field_validator("telegram_token", "discord_token", "telegram_webhook_secret")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
-        """An empty or placeholder token counts as no token (fail fast, clearly)."""
+        """An empty or placeholder secret counts as none (fail fast, clearly)."""
         if value is None:
             return None
         secret = value.get_secret_value().strip()
-        if not secret or secret.lower() in {"changeme", "change-me", "your-token", "xxx", "token"}:
+        if not secret or secret.lower() in PLACEHOLDERS:
             return None
         return value
 
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET.match(value.get_secret_value()):
+            raise ValueError(
+                "must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - (make one with: "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be a public https:// URL (Telegram only calls HTTPS webhooks)")
+        return value.strip()
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        """Resolved once, here: relative to the project folder, never to the current directory
+        (two processes started from different folders must share one database)."""
+        value = value.expanduser()
+        if not value.is_absolute():
+            value = (project_root() or Path.cwd()) / value
+        return value.resolve()
+
+    def secret_values(self) -> list[str]:
+        """Everything that must never reach an output stream: tokens, the webhook secret and
+        the passwords inside the database and queue URLs."""
+        found = [
+            s.get_secret_value()
+            for s in (self.telegram_token, self.discord_token, self.telegram_webhook_secret)
+            if s is not None
+        ]
+        for url in (self.database_url, self.queue_url):
+            password = urlsplit(url).password if url else None
+            if password:
+                found.append(password)
+        return found
+
+    @property
+    def telegram_webhook_path(self) -> str:
+        """The path the webhook server serves: that of the public URL ('telegram' for
+        https://bot.example.com/telegram), so the reverse proxy can forward it unchanged."""
+        return urlsplit(self.telegram_webhook_url or "").path.strip("/")
+
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'mri.db').resolve()}"
+        return self.database_url or f"sqlite:///{self.data_dir / 'mri.db'}"
 
     @property
     def queue_file(self) -> Path:

@@ -3,13 +3,17 @@
 Libraries log request URLs (httpx: "HTTP Request: POST https://api.telegram.org/bot<token>/…"),
 so quieting our own code is not enough. `redact_secrets` wraps the process-wide log-record
 factory: a record whose message contains a registered secret has it replaced by `***` before any
-handler, filter or test capture sees it.
+handler, filter or test capture sees it. The same goes for a logged traceback, with every chained
+cause and context (`raise … from exc`), and for an exception nobody catches (`sys.excepthook`).
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import traceback
+from types import TracebackType
 from typing import Any
 
 from pydantic import SecretStr
@@ -44,14 +48,31 @@ def redact_secrets(*values: SecretStr | str | None) -> None:
             if masked != message:
                 record.msg, record.args = masked, ()
             if record.exc_info and record.exc_info[1] is not None:
-                text = str(record.exc_info[1])
-                if mask(text) != text:  # the exception text itself carries a secret
-                    record.msg = f"{record.msg} [{type(record.exc_info[1]).__name__}: {mask(text)}]"
-                    record.exc_info = None
+                text = format_exception(record.exc_info[1]).rstrip("\n")
+                if mask(text) != text:  # the traceback (or a cause in it) carries a secret:
+                    record.exc_text, record.exc_info = mask(text), None  # logged pre-formatted
+            if record.stack_info:
+                record.stack_info = mask(record.stack_info)
             return record
 
         logging.setLogRecordFactory(factory)
+        _previous_hook = sys.excepthook
+
+        def excepthook(
+            kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+        ) -> None:
+            if not _secrets:
+                _previous_hook(kind, exc, tb)
+                return
+            sys.stderr.write(mask(format_exception(exc)))
+
+        sys.excepthook = excepthook
         _installed = True
+
+
+def format_exception(exc: BaseException) -> str:
+    """The whole traceback as Python prints it, chained causes and contexts included."""
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 def mask(text: str) -> str:

@@ -25,6 +25,7 @@ from core.notify import (
     SocketNotifier,
 )
 from core.photostore import PhotoStore, RedisPhotoStore, SpoolPhotoStore
+from core.private_files import private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ class JobQueue:
             ttl = int(settings.job_expire_seconds * 2)
             self.photos: PhotoStore = RedisPhotoStore(self.redis, f"mri:{settings.queue_name}", ttl)
         else:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(settings.data_dir)
+            private_file(settings.queue_file)
             self.huey = SqliteHuey(
                 settings.queue_name, filename=str(settings.queue_file), results=False
             )

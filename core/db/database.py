@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from core.db.engine import make_engine, make_sessionmaker
+from core.private_files import private_file
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,12 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         backend = make_url(url)
-        if backend.get_backend_name() == "sqlite" and backend.database:
-            Path(backend.database).parent.mkdir(parents=True, exist_ok=True)
+        if backend.get_backend_name() == "sqlite" and backend.database not in (
+            None,
+            "",
+            ":memory:",
+        ):
+            private_file(Path(backend.database))  # user ids and names: owner only
         self.engine: Engine = make_engine(url)
         self._sessions = make_sessionmaker(self.engine)
 
