@@ -189,6 +189,14 @@ class Settings(BaseSettings):
         "Telegram or Discord before giving up (0: try once).",
     )
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        levels = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        if value.upper() not in levels:
+            raise ValueError(f"must be one of {', '.join(levels)}")
+        return value.upper()
+
     @field_validator("ensemble_taggers")
     @classmethod
     def _valid_members(cls, value: str) -> str:

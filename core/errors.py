@@ -60,3 +60,18 @@ class NotAllowed(MriError):  # noqa: N818
 class QueueUnavailable(MriError):  # noqa: N818
     """The job queue, photo store or database cannot be used now (Redis down, disk full,
     SQLite locked past its busy timeout): nothing was stored; the person may try again."""
+
+
+class InputFileError(MriError, ValueError):
+    """A file given as input is missing, unreadable or not in the expected shape; the message
+    names the file (and the line or item where that helps)."""
+
+
+class ServiceUnreachable(MriError):  # noqa: N818
+    """A server MRI needs (PostgreSQL, Redis, Telegram, Discord) cannot be reached; the message
+    names it (never with a password) and says why."""
+
+
+class ConfigError(MriError):
+    """A setting is missing or wrong (a token, the webhook secret); the message names the
+    MRI_ variable and says what to do."""

@@ -31,15 +31,23 @@ _KNOWN_PREFIXES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"II*\x00", b
 _OTHER_FORMATS = {b"8BPS": "Photoshop (PSD)", b"\x00\x00\x00\x0cjP  ": "JPEG 2000"}
 
 
-def _size_text(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+def size_texts(size: int, limit: int) -> tuple[str, str]:
+    """A size and its limit in MB (KB when small), with just enough decimals to differ:
+    21,000,000 bytes over a 20 MB limit is '20.03 MB; the limit is 20.00 MB', not '20.0 … 20.0'."""
+    unit, scale = ("MB", 1024 * 1024) if max(size, limit) >= 1024 * 1024 else ("KB", 1024)
+    for digits in (1, 2, 3):
+        texts = f"{size / scale:.{digits}f} {unit}", f"{limit / scale:.{digits}f} {unit}"
+        if texts[0] != texts[1]:
+            return texts
+    return f"{size:,} bytes", f"{limit:,} bytes"
 
 
 def _too_large(size: int, max_bytes: int) -> InvalidImage:
+    size_text, limit_text = size_texts(size, max_bytes)
     return InvalidImage(
         "too_large",
-        f"Sorry, this photo is too large ({_size_text(size)}; the limit is "
-        f"{_size_text(max_bytes)}). Please send a smaller or more compressed version.",
+        f"Sorry, this photo is too large ({size_text}; the limit is {limit_text}). "
+        "Please send a smaller or more compressed version.",
     )
 
 

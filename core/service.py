@@ -38,6 +38,7 @@ from core.errors import (
 )
 from core.notify import Listener
 from core.queue import JobQueue
+from core.startup import open_database, open_queue
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -151,11 +152,21 @@ class RecommendService:
         self._names: dict[tuple[str, str], str] = {}  # display names already stored
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, migrate: bool = True) -> RecommendService:
-        database = Database(settings.resolved_database_url)
-        if migrate:
-            database.upgrade()
-        return cls(settings, database, JobQueue(settings))
+    def from_settings(
+        cls, settings: Settings, *, migrate: bool = True, wait: bool = True
+    ) -> RecommendService:
+        """Connected to the database (migrated) and the queue. With `wait`, unreachable servers
+        are retried for MRI_STARTUP_TIMEOUT_SECONDS (core/startup.py); without, tried once."""
+        if not wait:
+            settings = settings.model_copy(update={"startup_timeout_seconds": 0.0})
+        if not migrate:
+            return cls(settings, Database(settings.resolved_database_url), JobQueue(settings))
+        database = open_database(settings)
+        try:
+            return cls(settings, database, open_queue(settings))
+        except BaseException:
+            database.dispose()
+            raise
 
     async def aclose(self) -> None:
         if self._watcher is not None:

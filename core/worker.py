@@ -34,6 +34,7 @@ from core.interleave import team_draft
 from core.pipeline import Pipeline
 from core.playlist import Contribution, blend
 from core.queue import JobQueue
+from core.startup import open_database, open_queue
 from core.tagging.base import Tagger
 from core.tagging.factory import build_tagger
 
@@ -362,10 +363,8 @@ def run_worker(settings: Settings, workers: int = 1, *, processes: bool = True) 
     oversubscribed OpenMP threads make every job slower (measured: 50 ms -> 0.2-2 s)."""
     per_process = max(1, min(settings.num_threads, (os.cpu_count() or 1)) // workers)
     settings = settings.model_copy(update={"num_threads": per_process})
-    boot = Database(settings.resolved_database_url)
-    boot.upgrade()
-    boot.dispose()  # no engine may cross the fork
-    queue = JobQueue(settings)
+    open_database(settings).dispose()  # waits for it, migrates; no engine may cross the fork
+    queue = open_queue(settings)
     state: dict[str, Any] = {}
 
     @queue.huey.on_startup()  # type: ignore[untyped-decorator]

@@ -60,9 +60,13 @@ def test_bad_photo_exits_2_with_a_clear_message(
     assert result.exit_code == 2 and message in result.output
 
 
-def test_photo_and_text_are_exclusive() -> None:
+def test_photo_or_text_is_needed_and_not_both() -> None:
     result = runner.invoke(app, ["recommend"])
-    assert result.exit_code == 2 and "either a PHOTO or --text" in result.output
+    assert result.exit_code == 2 and "give a PHOTO to tag, or --text" in result.output
+    assert "not both" not in result.output  # it once said "either … not both" here
+    photo = str(RESOURCES / "demo/coffee.png")
+    result = runner.invoke(app, ["recommend", photo, "--text", "바다"])
+    assert result.exit_code == 2 and "either a PHOTO or --text, not both" in result.output
 
 
 def test_missing_catalog_is_explained(tmp_path: Path) -> None:

@@ -21,13 +21,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from core import catalog as cat
+from core.errors import InputFileError
 from core.index import build_index
 from training.catalog_build import _code_version
 
 log = logging.getLogger(__name__)
 
 
-class AppendError(ValueError):
+class AppendError(InputFileError):
     """The songs cannot be appended (ids already taken, wrong vector size, bad folder)."""
 
 

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 import core
 from core import catalog as cat
 from core.config import RESOURCES
+from core.errors import InputFileError
 from core.index import IndexKind, build_index
 from core.textembed import embed_passages, embed_queries
 from core.textnorm import tag_key
@@ -287,7 +288,11 @@ def build_catalog(inputs: Inputs, out: Path, config: BuildConfig | None = None) 
     keep = {s.arena_id for s in named if s.arena_id is not None}
     m = _matrices(inputs, config, keep)
     lap("read_and_count")
-    space = train_tag_space(m.tags, m.songs, m.weights, config.tag_space)
+    try:
+        space = train_tag_space(m.tags, m.songs, m.weights, config.tag_space)
+    except InputFileError as exc:  # name the files: the reader may have given several
+        files = ", ".join(str(p) for p in [*inputs.playlists, *inputs.partial])
+        raise InputFileError(f"{files}: {exc}") from None
     lap("tag_space")
     table = _songs(m, space, named, config)
     lap("song_vectors_and_placement")

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from core.catalog import Catalog
+from core.errors import CatalogError
 from core.recommender import Recommender, RerankConfig
 from core.textembed import embed_passages
 from core.textnorm import tag_key
@@ -56,7 +57,7 @@ class Baselines:
     def __init__(self, catalog: Catalog) -> None:
         path = catalog.path / "song_tag_counts.npz"
         if not path.is_file():
-            raise FileNotFoundError(
+            raise CatalogError(
                 f"{catalog.path} has no song_tag_counts.npz: offline evaluation needs a full "
                 "catalog (built without --compact)"
             )

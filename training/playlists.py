@@ -14,10 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import InputFileError
+
 log = logging.getLogger(__name__)
 
 
-class PlaylistFormatError(ValueError):
+class PlaylistFormatError(InputFileError):
     """A playlist file that is not in Arena format (the message names file and position)."""
 
 

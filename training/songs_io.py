@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import InputFileError
 from core.textnorm import tag_key
 
 ARENA_ID_MAX = 707_988
@@ -40,7 +41,7 @@ class NamedSong:
     sources: tuple[str, ...] = ()
 
 
-class NamedSongFormatError(ValueError):
+class NamedSongFormatError(InputFileError):
     """A named-song file that does not follow docs/named-songs.md (message names file and line)."""
 
 

@@ -26,6 +26,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from core.errors import InputFileError
+
 log = logging.getLogger(__name__)
 
 
@@ -119,7 +121,10 @@ def train_tag_space(
     n = np.asarray(songs.sum(axis=0)).ravel().astype(np.float32)
     rows = np.flatnonzero((np.diff(tags.indptr) > 0) & (np.diff(songs.indptr) > 0))
     if len(rows) == 0:
-        raise ValueError("no playlist has both tags and songs: nothing to learn from")
+        raise InputFileError(
+            "no playlist has both songs and a tag that made it into the vocabulary: "
+            "nothing to learn from"
+        )
     model = _Model(tags.shape[1], config.dim)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     steps = config.epochs * -(-len(rows) // config.batch)

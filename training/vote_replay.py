@@ -18,6 +18,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from tqdm import tqdm
@@ -26,6 +27,7 @@ from core.catalog import Catalog
 from core.db.database import Database
 from core.db.models import Chat, RecommendedItem, Request, User, Vote
 from core.domain import TagWeight
+from core.errors import InputFileError
 from core.feedback import VoteEvent, VoteStats, rerank
 from core.recommender import Recommender
 
@@ -54,21 +56,35 @@ class Reply:
 
 
 def read_log(path: Path) -> list[Reply]:
+    """A vote log as `mri eval feedback --export-log` writes it: one JSON reply per line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path} is not a vote log: it is not UTF-8 text") from None
     replies = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        d = json.loads(line)
-        replies.append(
-            Reply(
-                tags=tuple((str(t), float(w)) for t, w in d["tags"]),
-                chat=str(d.get("chat", "")),
-                user=str(d.get("user", "")),
-                votes=tuple((str(s), int(v)) for s, v in d.get("votes", [])),
-                good=frozenset(map(str, d["good"])) if "good" in d else None,
-            )
-        )
+        try:
+            replies.append(_reply(json.loads(line)))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            raise InputFileError(
+                f"{path}:{number} is not a vote log line (a JSON object with 'tags' and "
+                "'votes', as `mri eval feedback --export-log` writes)"
+            ) from None
+    if not replies:
+        raise InputFileError(f"{path} holds no replies")
     return replies
+
+
+def _reply(d: dict[str, Any]) -> Reply:
+    return Reply(
+        tags=tuple((str(t), float(w)) for t, w in d["tags"]),
+        chat=str(d.get("chat", "")),
+        user=str(d.get("user", "")),
+        votes=tuple((str(s), int(v)) for s, v in d.get("votes", [])),
+        good=frozenset(map(str, d["good"])) if "good" in d else None,
+    )
 
 
 def _good(tag: str, song: str, share: float) -> bool:

@@ -12,6 +12,7 @@ import discord
 
 from bot.discord.client import MriBot
 from core.config import Settings
+from core.errors import ConfigError
 from core.logsafe import redact_secrets
 from core.service import RecommendService
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 PORTAL = "https://discord.com/developers/applications"
 
 
-class StartError(RuntimeError):
+class StartError(ConfigError):
     """The bot cannot start; the message says what to do (shown to the operator)."""
 
 

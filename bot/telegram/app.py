@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from bot.telegram.handlers import TelegramHandlers
 from core.config import Settings
+from core.errors import ConfigError
 from core.logsafe import redact_secrets
 from core.service import RecommendService
 
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 COMMANDS = ("start", "help", "lang", "mood", "playlist", "forget", "stats", "mri")
 
 
-class MissingToken(RuntimeError):  # noqa: N818
+class MissingToken(ConfigError):  # noqa: N818
     """No Telegram token configured."""
 
 

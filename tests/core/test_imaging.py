@@ -85,6 +85,25 @@ def test_file_size_checked_with_stat_before_reading(
     assert "21.0 MB" in str(info.value) and "20.0 MB" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("size", "size_text", "limit_text"),
+    [
+        (21_000_000, "20.03 MB", "20.00 MB"),  # once printed as "20.0 MB; the limit is 20.0 MB"
+        (20 * MB + 1, "20,971,521 bytes", "20,971,520 bytes"),
+        (30 * MB, "30.0 MB", "20.0 MB"),
+    ],
+)
+def test_the_refusal_tells_the_size_from_the_limit(
+    tmp_path: Path, size: int, size_text: str, limit_text: str
+) -> None:
+    photo = tmp_path / "photo.jpg"
+    with open(photo, "wb") as f:
+        f.truncate(size)
+    with pytest.raises(InvalidImage, match="too large") as info:
+        read_image_file(photo, **LIMITS)
+    assert f"({size_text}; the limit is {limit_text})" in str(info.value)
+
+
 def test_empty_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")

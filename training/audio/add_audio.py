@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from core.catalog import Catalog, load_catalog
+from core.errors import InputFileError
 from core.textnorm import tag_key
 from training.audio.checkpoint import AudioEmbedder, describe, file_sha256, tag_space_fingerprint
 from training.audio.mel import AudioError, extract_mel
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 CHUNK = 32  # clips embedded together (bounded memory for large folders)
 
 
-class AddAudioError(ValueError):
+class AddAudioError(InputFileError):
     """The whole batch cannot go on (bad CSV, a model for another tag space, nothing usable)."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from core.errors import InputFileError
 from training.audio.mel import Compression
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ ARENA_MELS = 48
 ARENA_FRAMES = 1876
 
 
-class ArenaMelError(ValueError):
+class ArenaMelError(InputFileError):
     """An Arena mel file that cannot be used (wrong shape, too short, unreadable)."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.errors import InputFileError
 from training.audio.mel import MelConfig
 from training.audio.model import AudioNetConfig, build_model
 
@@ -24,7 +25,7 @@ FORMAT = "mri-audio-model"
 FORMAT_VERSION = 1
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputFileError):
     """A file that is not a usable audio-model checkpoint (or not for this catalog)."""
 
 

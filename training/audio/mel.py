@@ -26,6 +26,8 @@ from typing import Literal
 import numpy as np
 import soundfile as sf
 
+from core.errors import InputFileError
+
 log = logging.getLogger(__name__)
 
 Compression = Literal["db", "log10k"]
@@ -70,7 +72,7 @@ class MelConfig:
         return 1 + self.samples // self.hop_length
 
 
-class AudioError(ValueError):
+class AudioError(InputFileError):
     """A file that cannot become a mel-spectrogram; `reason` is a short machine-readable code."""
 
     def __init__(self, reason: str, message: str) -> None:

@@ -1,0 +1,162 @@
+"""`mri eval …`: offline metrics, photo tagging, the votes report and vote replays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from PIL import Image
+
+from mri.cli.context import load_settings
+from mri.cli.errors import UserError
+
+app = typer.Typer(no_args_is_help=True, help="Measure recommendation quality.")
+
+
+@app.command("offline")
+def eval_offline(
+    holdout: Annotated[Path, typer.Option(exists=True, dir_okay=False)],
+    catalog: Annotated[Path | None, typer.Option(file_okay=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """nDCG@100 / recall@100 of MRI and baselines on held-out Arena playlists."""
+    from core.catalog import load_catalog
+    from training.evaluate import evaluate_offline
+    from training.playlists import read_playlists
+
+    settings = load_settings(quiet=True)
+    cat = load_catalog(catalog or settings.catalog_dir)
+    result = evaluate_offline(cat, read_playlists(holdout))
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(f"held-out playlists: {result['n']}   catalog: {cat.version}")
+    typer.echo(f"{'method':<14}{'nDCG@100':>10}{'recall@100':>12}")
+    for name, score in result.items():
+        if isinstance(score, dict):
+            typer.echo(f"{name:<14}{score['ndcg@100']:>10.4f}{score['recall@100']:>12.4f}")
+
+
+@app.command("photos")
+def eval_photos(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    catalog: Annotated[Path | None, typer.Option(file_okay=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    taggers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tagger", help="Tagger to compare (repeat); default: imagenet + MRI_TAGGER's."
+        ),
+    ] = None,
+) -> None:
+    """Scene-relevant tag in the top 5 for photos named <scene>__*.jpg, per tagger."""
+    from core.catalog import load_catalog
+    from core.errors import MriError
+    from core.imaging import read_image_file
+    from core.tagging.base import Tagger
+    from core.tagging.factory import TAGGERS, build_tagger, configured_taggers
+    from training.photo_eval import compare_taggers, format_comparison
+
+    settings = load_settings(quiet=True)
+    names = list(dict.fromkeys(taggers or configured_taggers(settings)))
+    if unknown := [n for n in names if n not in TAGGERS]:
+        raise UserError(f"unknown tagger {unknown[0]!r}; choose from {', '.join(TAGGERS)}")
+    cat = load_catalog(catalog or settings.catalog_dir)
+    built: dict[str, Tagger] = {}
+    runnable: dict[str, Any] = {}
+    for name in names:
+        try:
+            tagger = build_tagger(name, cat, settings, shared=built)
+            runnable[name] = lambda image, t=tagger: t.tag_batch([image])[0]
+        except MriError as exc:  # reported as a row, the others still run
+            runnable[name] = str(exc)
+
+    def load(path: Path) -> Image.Image:
+        return read_image_file(
+            path, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
+        )
+
+    results = compare_taggers(folder, runnable, load)
+    first = next((r for r in results.values() if "unavailable" not in r), {})
+    if as_json:  # the first tagger that ran at the top level (the shape before comparisons)
+        typer.echo(json.dumps({**first, "taggers": results}, ensure_ascii=False, indent=2))
+        return
+    typer.echo(format_comparison(results))
+
+
+@app.command("feedback")
+def eval_feedback(
+    out: Annotated[Path, typer.Option(file_okay=False, help="Folder for the report.")] = Path(
+        "artifacts/feedback"
+    ),
+    since: Annotated[
+        str | None, typer.Option(help="Only votes from this date on (YYYY-MM-DD).")
+    ] = None,
+    export_log: Annotated[
+        Path | None, typer.Option(help="Also write the votes as a log for `mri eval replay`.")
+    ] = None,
+) -> None:
+    """Like-rates with 95% intervals, interleaved A/B verdicts and plots from the stored votes."""
+    import datetime as dt
+
+    from core.startup import open_database
+    from training.feedback_report import write_report
+    from training.vote_replay import export_log as export
+
+    settings = load_settings()
+    try:
+        start = dt.datetime.fromisoformat(since).replace(tzinfo=dt.UTC) if since else None
+    except ValueError:
+        raise UserError(f"--since {since!r} is not a date like 2026-11-01") from None
+    db = open_database(settings.model_copy(update={"startup_timeout_seconds": 0.0}))
+    try:
+        report = write_report(db, out, start)
+        if export_log is not None:
+            replies = export(db)
+            export_log.write_text("".join(r.to_json() + "\n" for r in replies), encoding="utf-8")
+            typer.echo(f"{len(replies)} replies with votes → {export_log}")
+    finally:
+        db.dispose()
+    if not report.rows:
+        typer.echo(f"No votes yet. (An empty report is in {out}/summary.md)")
+        return
+    o = report.overall
+    lo, hi = o.interval
+    typer.echo(f"{o.n} votes, like-rate {o.rate:.1%} (95% CI {lo:.1%}–{hi:.1%})")
+    for x in report.interleaving:
+        typer.echo(
+            f"A/B {x.teams[0]} vs {x.teams[1]}: wins {x.wins[0]}–{x.wins[1]}, "
+            f"ties {x.ties}, p={x.p_value:.3g}"
+        )
+    typer.echo(f"report: {out / 'summary.md'} · {out / 'summary.html'}")
+
+
+@app.command("replay")
+def eval_replay(
+    log: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="A vote log (JSON lines).")
+    ] = None,
+    synthetic: Annotated[
+        int, typer.Option(help="Without --log: replies in a synthetic log with hidden tastes.")
+    ] = 400,
+    write_log: Annotated[Path | None, typer.Option(help="Save the synthetic log here.")] = None,
+    strength: Annotated[float, typer.Option(help="Re-ranking strength.")] = 1.0,
+    prior: Annotated[float, typer.Option(help="Shrinkage prior (votes).")] = 3.0,
+    catalog: Annotated[Path | None, typer.Option(file_okay=False)] = None,
+    seed: int = 0,
+) -> None:
+    """Replay a vote log in time order: top-10 quality before and after vote re-ranking."""
+    from core.catalog import load_catalog
+    from training.vote_replay import read_log, replay, synthetic_log
+
+    settings = load_settings(quiet=True)
+    replies = read_log(log) if log else None  # a bad log is reported before the catalog loads
+    cat = load_catalog(catalog or settings.catalog_dir)
+    if replies is None:
+        replies = synthetic_log(cat, replies=synthetic, seed=seed)
+        if write_log is not None:
+            write_log.write_text("".join(r.to_json() + "\n" for r in replies), encoding="utf-8")
+    result = replay(cat, replies, strength=strength, prior=prior, progress=True)
+    typer.echo(result.table())
