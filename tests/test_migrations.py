@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,8 @@ from sqlalchemy import inspect
 from core.db.database import Database
 from core.db.models import Base
 from tests.backends import postgres_database
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _roundtrip(url: str) -> None:
@@ -45,3 +50,46 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: Path, pragma: str) -> No
         value = conn.exec_driver_sql(f"PRAGMA {pragma}").scalar()
     db.dispose()
     assert value == {"journal_mode": "wal", "foreign_keys": 1}[pragma]
+
+
+UPGRADE_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from core.db.database import Database
+go = Path(sys.argv[2])
+while not go.exists():  # every process imports first, then all start at the same moment
+    time.sleep(0.005)
+db = Database(sys.argv[1])
+db.upgrade()
+print(db.current_revision())
+db.dispose()
+"""
+
+
+def _upgrade_at_once(url: str, folder: Path, processes: int = 4) -> None:
+    go = folder / "go"
+    argv = [sys.executable, "-c", UPGRADE_AT_ONCE, url, str(go)]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    children = [subprocess.Popen(argv, cwd=ROOT, **pipes) for _ in range(processes)]  # type: ignore[call-overload]
+    time.sleep(3)  # not a timing assertion: it only lets the children finish importing
+    go.touch()
+    results = [child.communicate(timeout=300) for child in children]
+    codes = [child.returncode for child in children]
+    assert codes == [0] * processes, "\n".join(err[-2000:] for _, err in results)
+    head = Database(url)
+    try:
+        assert [out.strip() for out, _ in results] == [head.known_revisions()[-1]] * processes
+        with head.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
+        head.check()
+    finally:
+        head.dispose()
+
+
+def test_several_processes_upgrade_an_empty_sqlite_file_at_once(tmp_path: Path) -> None:
+    _upgrade_at_once(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path)
+
+
+def test_several_processes_upgrade_an_empty_postgres_database_at_once(tmp_path: Path) -> None:
+    with postgres_database() as url:
+        _upgrade_at_once(url, tmp_path)
