@@ -110,8 +110,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Usage: /mood rainy day cafe — describe the mood in words.",
     },
     "forget_confirm": {
-        "ko": "정말 지울까요? 내 추천 기록과 투표가 모두 삭제돼요.",
-        "en": "Delete everything? Your recommendations and votes will be removed.",
+        "ko": "정말 지울까요? 내 추천 기록과 투표, 이름, 언어 설정이 삭제돼요. "
+        "다른 사람이 투표한 답장과 그룹 플레이리스트는 내 이름 없이 남아요.",
+        "en": "Delete everything? Your requests, votes, name and language setting will be "
+        "removed. Replies other people voted on, and group playlists, stay without your name.",
     },
     "forget_yes": {"ko": "네, 지워 주세요", "en": "Yes, delete"},
     "forget_no": {"ko": "아니요", "en": "No"},

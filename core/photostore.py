@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +27,9 @@ class PhotoStore(Protocol):
     def get(self, job_id: str) -> bytes | None: ...
     def delete(self, job_id: str) -> None: ...
     def job_ids(self) -> list[str]: ...
+    def stale_job_ids(self, min_age: float) -> list[str]:
+        """Jobs whose photo has waited at least `min_age` seconds (orphan-sweep candidates)."""
+        ...
 
 
 def _checked(job_id: str) -> str:
@@ -67,6 +71,15 @@ class SpoolPhotoStore:
 
     def job_ids(self) -> list[str]:
         return sorted(p.stem for p in self.folder.glob("*.photo"))
+
+    def stale_job_ids(self, min_age: float) -> list[str]:
+        cutoff = time.time() - min_age
+        out = []
+        for path in self.folder.glob("*.photo"):
+            with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                if path.stat().st_mtime <= cutoff:
+                    out.append(path.stem)
+        return sorted(out)
 
 
 @contextlib.contextmanager
@@ -110,3 +123,17 @@ class RedisPhotoStore:
                     name = key.decode() if isinstance(key, bytes) else str(key)
                     out.append(name.rsplit(":", 1)[1])
         return sorted(out)
+
+    def stale_job_ids(self, min_age: float) -> list[str]:
+        """A photo's age is its TTL already spent (every photo is stored with the same TTL)."""
+        ids = self.job_ids()
+        with _redis_errors():
+            pipe = self.client.pipeline()
+            for job_id in ids:
+                pipe.ttl(self._key(job_id))
+            ttls = pipe.execute()
+        return [
+            job_id
+            for job_id, ttl in zip(ids, ttls, strict=True)
+            if ttl == -1 or (ttl >= 0 and self.ttl - ttl >= min_age)  # -1: no TTL, -2: gone
+        ]

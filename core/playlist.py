@@ -32,8 +32,9 @@ def blend(
     contributions: Sequence[Contribution],
     top_k: int,
     adjust: Adjust | None = None,
-) -> list[tuple[ScoredSong, str]]:
-    """(song, contributing user) pairs, at most `recommender.max_per_artist` per artist.
+) -> list[tuple[ScoredSong, Contribution]]:
+    """(song, the contribution that brought it) pairs, at most `recommender.max_per_artist`
+    per artist.
 
     `adjust` re-orders each photo's candidates (e.g. by that member's past votes) before the
     round-robin; it then sees three times as many candidates as the list will hold."""
@@ -44,7 +45,7 @@ def blend(
     for c in contributions:
         songs = list(recommender.recommend(c.tags, top_k=pool)) if c.tags else []
         per_photo.append(adjust(c, songs) if adjust is not None and songs else songs)
-    chosen: list[tuple[ScoredSong, str]] = []
+    chosen: list[tuple[ScoredSong, Contribution]] = []
     seen: set[str] = set()
     per_artist: dict[str, int] = {}
     cursor = [0] * len(per_photo)
@@ -58,7 +59,7 @@ def blend(
                     continue
                 seen.add(song.song.id)
                 per_artist[artist] = per_artist.get(artist, 0) + 1
-                chosen.append((song, contributions[k].user))
+                chosen.append((song, contributions[k]))
                 break
             if len(chosen) == top_k:
                 break

@@ -89,7 +89,7 @@ def _load_result(s: Session, job_id: str) -> JobResult:
     req = s.execute(
         select(*_RESULT_COLUMNS)
         .join(Chat, Chat.id == Request.chat_id)
-        .join(User, User.id == Request.user_id)
+        .outerjoin(User, User.id == Request.user_id)  # None: anonymised by /forget
         .where(Request.job_id == job_id)
     ).first()
     if req is None:
@@ -126,7 +126,7 @@ def _load_result(s: Session, job_id: str) -> JobResult:
         status=req.status,
         platform=req.platform,
         chat_id=req.chat_external_id,
-        user_id=req.user_external_id,
+        user_id=req.user_external_id or "",
         message_ref=req.message_ref,
         tags=tags,
         items=items,
@@ -550,13 +550,20 @@ class RecommendService:
     # -- people ----------------------------------------------------------------------------
 
     async def forget_user(self, *, platform: str, user_id: str) -> int:
-        """Delete every row of this user; returns how many rows went."""
+        """Delete what is this person's (core/db/people.py says exactly what) and the photos of
+        their unfinished jobs; returns how many rows went."""
 
         def forget() -> int:
             self._pks.pop(("user", platform, user_id), None)
             self._names.pop((platform, user_id), None)
             with self.db.transaction() as s:
-                return people.forget_user(s, platform=platform, external_id=user_id)
+                done = people.forget_user(s, platform=platform, external_id=user_id)
+            for job_id in done.photo_jobs:  # a worker that already holds it drops it too
+                try:
+                    self.queue.photos.delete(job_id)
+                except OSError as exc:  # Redis down: the worker's orphan sweep removes it later
+                    log.warning("job %s: photo not deleted yet (%s)", job_id, exc)
+            return done.deleted
 
         return await self._run(forget)
 

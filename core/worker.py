@@ -1,10 +1,9 @@
 """The worker: a huey consumer whose processes each load the catalog and tagger once.
 
 `run_worker` is what `mri worker` runs. Per worker process (after the fork): a `Database`, a
-`Pipeline` and a `JobRunner`, plus a housekeeping thread that writes the heartbeat `mri status`
-reads and runs the reaper (re-sends jobs whose worker died, expires old ones, deletes their
-photos). SIGTERM is a graceful stop: the job in hand is finished (or, past the shutdown timeout,
-left to the reaper, which re-runs it).
+`Pipeline` and a `JobRunner`, plus a housekeeping thread (core/housekeeping.py: heartbeat,
+reaper, orphan-photo sweep). SIGTERM is a graceful stop: the job in hand is finished (or, past
+the shutdown timeout, left to the reaper, which re-runs it).
 """
 
 from __future__ import annotations
@@ -14,21 +13,20 @@ import logging
 import os
 import random
 import socket
-import threading
 import time
 from typing import Any
 
 from huey.consumer import WORKER_PROCESS, WORKER_THREAD
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import OperationalError
 
 from core.config import Settings
 from core.db import jobs
 from core.db.database import Database
 from core.db.models import Request, User, WorkerBeat, utcnow
 from core.domain import Recommendation, ScoredSong, TagWeight
-from core.errors import EmptyQuery, InvalidImage, MriError, TaggerUnavailable
+from core.errors import EmptyQuery, InvalidImage, TaggerUnavailable
 from core.feedback import LiveVoteStats, rerank
+from core.housekeeping import Housekeeper
 from core.imaging import load_image
 from core.interleave import team_draft
 from core.pipeline import Pipeline
@@ -42,12 +40,14 @@ log = logging.getLogger(__name__)
 
 
 def _item(
-    song: ScoredSong, from_user: str | None = None, source: str | None = None
+    song: ScoredSong, from_user: Contribution | None = None, source: str | None = None
 ) -> dict[str, Any]:
     s = song.song
     reasons: dict[str, Any] = {"because": list(song.because)}
-    if from_user is not None:
-        reasons["from_user"] = from_user
+    if from_user is not None:  # credited by name; the row id lets /forget take the name off
+        reasons["from_user"] = from_user.user
+        if from_user.key is not None:
+            reasons["from_user_key"] = from_user.key
     if source is not None:  # A/B: the tagger whose list placed this song
         reasons["source"] = source
     return {
@@ -90,6 +90,8 @@ class JobRunner:
             claim = jobs.claim(s, job_id=job_id, lease_seconds=self.settings.job_lease_seconds)
         if not claim.claimed:
             log.info("job %s: not run (%s)", job_id, claim.status)
+            if claim.status == "missing":  # forgotten (/forget) before a worker got to it
+                self.queue.photos.delete(job_id)
             return
         started = time.perf_counter()
         try:
@@ -289,7 +291,7 @@ class JobRunner:
                     }
         return (
             list(merged.values()),
-            [_item(song, user) for song, user in pairs],
+            [_item(song, contribution) for song, contribution in pairs],
             "playlist",
             "blend-1",
         )
@@ -317,43 +319,6 @@ class JobRunner:
         """Remove the heartbeat row: a stopped worker is not 'alive'."""
         with self.db.transaction() as s:
             s.execute(delete(WorkerBeat).where(WorkerBeat.id == self.worker_id))
-
-
-def reap(settings: Settings, database: Database, queue: JobQueue) -> tuple[int, int]:
-    """Re-send jobs whose worker died or whose message was lost; expire old ones.
-    Returns (re-sent, expired)."""
-    with database.transaction() as s:
-        expired = jobs.expire(s, older_than=settings.job_expire_seconds)
-        due = jobs.due_for_requeue(s, stale_after=max(settings.job_lease_seconds, 30.0))
-    notifier = queue.notifier() if expired else None
-    for job_id in expired:
-        queue.photos.delete(job_id)
-        if notifier is not None:
-            notifier.job_ended(job_id, "expired")
-    for job_id in due:
-        queue.enqueue(job_id)
-    if due or expired:
-        log.warning("reaper: re-sent %d job(s), expired %d", len(due), len(expired))
-    return len(due), len(expired)
-
-
-class Housekeeper(threading.Thread):
-    """Heartbeat and reaper, every `interval` seconds, until the process ends."""
-
-    def __init__(self, runner: JobRunner, interval: float) -> None:
-        super().__init__(name="mri-housekeeper", daemon=True)
-        self.runner = runner
-        self.interval = interval
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                self.runner.beat()
-                reap(self.runner.settings, self.runner.db, self.runner.queue)
-            except (OperationalError, MriError, OSError) as exc:
-                log.warning("housekeeping failed: %s", exc)
-            self.stopped.wait(self.interval)
 
 
 def run_worker(settings: Settings, workers: int = 1, *, processes: bool = True) -> None:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from core.catalog import Catalog
 from core.db.database import Database
-from core.db.models import Chat, RecommendedItem, Request, User, Vote
+from core.db.models import Chat, RecommendedItem, Request, Vote
 from core.domain import TagWeight
 from core.errors import InputFileError
 from core.feedback import VoteEvent, VoteStats, rerank
@@ -204,13 +204,15 @@ def replay(
 
 
 def export_log(db: Database) -> list[Reply]:
-    """The stored votes as a replayable log: one line per reply that got song votes."""
+    """The stored votes as a replayable log: one line per reply that got song votes (a reply
+    anonymised by /forget included: its user is empty)."""
     query = (
-        select(Request.id, Request.tags, Chat.id, User.id, RecommendedItem.song_id, Vote.value)
+        select(
+            Request.id, Request.tags, Chat.id, Request.user_id, RecommendedItem.song_id, Vote.value
+        )
         .join(RecommendedItem, RecommendedItem.id == Vote.item_id)
         .join(Request, Request.id == RecommendedItem.request_id)
         .join(Chat, Chat.id == Request.chat_id)
-        .join(User, User.id == Request.user_id)
         .where(RecommendedItem.rank > 0)
         .order_by(Request.created_at, Request.id, Vote.updated_at)
     )
@@ -220,6 +222,6 @@ def export_log(db: Database) -> list[Reply]:
     for request, tags, chat, user, song, value in rows:
         if request not in grouped:
             keys = tuple((t["key"], float(t["weight"])) for t in tags or [])
-            grouped[request] = (keys, str(chat), str(user), [])
+            grouped[request] = (keys, str(chat), "" if user is None else str(user), [])
         grouped[request][3].append((song, value))
     return [Reply(t, c, u, tuple(v)) for t, c, u, v in grouped.values()]

@@ -263,3 +263,15 @@ def undelivered(session: Session, *, platform: str, limit: int = 100) -> list[st
         .limit(limit)
     ).all()
     return list(rows)
+
+
+def live_jobs(session: Session, job_ids: Sequence[str]) -> set[str]:
+    """Those of `job_ids` that are queued or running: their photos are still needed."""
+    if not job_ids:
+        return set()
+    rows = session.scalars(
+        select(Request.job_id).where(
+            Request.job_id.in_(job_ids), Request.status.in_(("queued", "running"))
+        )
+    )
+    return set(rows)

@@ -120,7 +120,11 @@ class Request(Base):
     job_id: Mapped[str] = mapped_column(String(36), unique=True)
     kind: Mapped[str] = mapped_column(String(8))
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # None once the person who asked used /forget while others' votes still point at the reply
+    # (or it is a group playlist): the reply stays, anonymised, and those votes keep counting.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("playlist_sessions.id", ondelete="SET NULL"), index=True
     )

@@ -215,7 +215,7 @@ def test_group_blend_leans_to_members_past_likes(pipeline: Pipeline) -> None:
         return rerank(songs, c.tags, stats, user=c.key)
 
     leaning = blend(rec, members, 10, adjust)
-    assert deep not in plain and (deep, "민지") in [(s.song.id, u) for s, u in leaning]
+    assert deep not in plain and (deep, "민지") in [(s.song.id, c.user) for s, c in leaning]
 
 
 def test_replaying_a_synthetic_vote_log_improves_the_top_ten(pipeline: Pipeline) -> None:

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import delete
 
 from core.config import RESOURCES, Settings
 from core.db.database import Database
+from core.db.models import Request
 from core.errors import (
     DuplicateVote,
     InvalidImage,
@@ -21,6 +23,7 @@ from core.errors import (
     UnknownItem,
     UnknownJob,
 )
+from core.housekeeping import sweep_orphan_photos
 from core.pipeline import Pipeline
 from core.service import NoOpenPlaylist, RecommendService
 from core.worker import JobRunner
@@ -220,3 +223,45 @@ async def test_a_user_forgotten_by_another_process_can_come_back(env: Env) -> No
     job = await submit(env, COFFEE, user="returning")  # the stale id is noticed and refreshed
     await env.run()
     assert (await env.service.wait(job)).user_id == "returning"
+
+
+async def test_forget_while_a_photo_waits_deletes_the_photo(env: Env) -> None:
+    job = await submit(env, COFFEE, user="leaver")
+    assert env.service.queue.photos.job_ids() == [job]
+    await env.service.forget_user(platform="test", user_id="leaver")
+    assert env.service.queue.photos.job_ids() == []  # once, it waited in the spool forever
+    assert await env.run() == 1  # the queue message still arrives: nothing to do, no error
+    with pytest.raises(UnknownJob):
+        await env.service.result(job)
+
+
+async def test_the_worker_deletes_the_photo_of_a_job_that_is_gone(env: Env) -> None:
+    """The job's row vanished (forgotten) while its photo stayed (the photo store was down
+    during /forget): the worker that gets its message deletes the photo."""
+    job = await submit(env, COFFEE, user="leaver")
+    with env.service.db.transaction() as s:
+        s.execute(delete(Request).where(Request.job_id == job))
+    assert env.service.queue.photos.job_ids() == [job]
+    assert await env.run() == 1
+    assert env.service.queue.photos.job_ids() == []
+
+
+async def test_the_orphan_sweep_deletes_only_photos_no_live_job_owns(env: Env) -> None:
+    photos = env.service.queue.photos
+    live = await submit(env, COFFEE, user="waits")  # queued: its photo is needed
+    done = await submit(env, MOUNTAIN, user="done")
+    await asyncio.to_thread(env.runner.run, done)
+    photos.put(done, MOUNTAIN)  # as if the worker died between storing and deleting it
+    lost = "00000000-0000-4000-8000-00000000dead"  # a photo whose job row never appeared
+    photos.put(lost, BEACH)
+    assert sorted(sweep_orphan_photos(env.service.db, env.service.queue, min_age=0)) == sorted(
+        [done, lost]
+    )
+    assert photos.job_ids() == [live]
+    fresh = "00000000-0000-4000-8000-00000000f00d"
+    photos.put(fresh, BEACH)  # just stored: its job row may be a moment away
+    assert sweep_orphan_photos(env.service.db, env.service.queue, min_age=60) == []
+    assert sorted(photos.job_ids()) == sorted([live, fresh])
+    assert photos.stale_job_ids(60) == [] and sorted(photos.stale_job_ids(0)) == sorted(
+        [live, fresh]
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import feedback, jobs, people
 from core.db.database import Database
-from core.db.models import RecommendedItem, Request, User, Vote, utcnow
+from core.db.models import PlaylistSession, RecommendedItem, Request, User, Vote, utcnow
 from core.errors import DuplicateVote, UnknownItem
 
 ITEM = {"id": "arena:1", "score": 1.0, "reasons": {"because": ["바다"]}, "song": {"title": "x"}}
@@ -143,13 +143,102 @@ def test_forget_user_removes_their_rows_only(database: Database) -> None:
         feedback.record_vote(s, user_id=stays, item_id=items[-1], value=-1)
     with database.transaction() as s:
         removed = people.forget_user(s, platform="t", external_id="gone")
-    assert removed == 1 + 1 + 3 + 1  # vote, request, its 2 items + the whole-list item, user
+    assert removed.deleted == 1 + 1 + 3 + 1  # vote, request, its 2 items + the list item, user
+    assert removed.anonymised == 0 and removed.photo_jobs == ()
     with database.reader() as s:
         assert s.scalar(select(User).where(User.external_id == "gone")) is None
         assert [r.job_id for r in s.scalars(select(Request))] == ["00000000-a002"]
         assert [v.value for v in s.scalars(select(Vote))] == [-1]
     with database.transaction() as s:
-        assert people.forget_user(s, platform="t", external_id="nobody") == 0
+        assert people.forget_user(s, platform="t", external_id="nobody").deleted == 0
+
+
+def _group_job(
+    db: Database, job_id: str, user: str, kind: str = "photo", session_id: int | None = None
+) -> int:
+    with db.transaction() as s:
+        u = people.get_or_create_user(s, platform="t", external_id=user)
+        c = people.get_or_create_chat(s, platform="t", external_id="g", kind="group")
+        return jobs.create_request(
+            s, job_id=job_id, kind=kind, chat_id=c.id, user_id=u.id, session_id=session_id,
+            photo_sha256="ab" * 32, query_text="바다" if kind == "text" else None,
+        ).id  # fmt: skip
+
+
+def _vote(db: Database, user: str, request_pk: int, rank: int = 1, value: int = 1) -> None:
+    with db.transaction() as s:
+        item = s.scalar(
+            select(RecommendedItem.id).where(
+                RecommendedItem.request_id == request_pk, RecommendedItem.rank == rank
+            )
+        )
+        assert item is not None
+        pk = people.get_or_create_user(s, platform="t", external_id=user).id
+        feedback.record_vote(s, user_id=pk, item_id=item, value=value)
+
+
+def test_forget_keeps_others_votes_on_an_anonymised_reply(database: Database) -> None:
+    """Once, the cascade deleted Bob's votes on Alice's reply and the group playlist Alice
+    closed; now they stay (anonymised) and still count, and only Alice's rows go."""
+    with database.transaction() as s:
+        alice = people.get_or_create_user(s, platform="t", external_id="alice")
+        alice.display_name = "앨리스"
+        chat = people.get_or_create_chat(s, platform="t", external_id="g", kind="group")
+        session = PlaylistSession(chat_id=chat.id, opened_by=alice.id)
+        s.add(session)
+        s.flush()
+        sid = session.id
+    voted = _group_job(database, "00000000-c001", "alice", session_id=sid)  # Bob votes on it
+    quiet = _group_job(database, "00000000-c002", "alice", session_id=sid)  # nobody votes
+    bobs = _group_job(database, "00000000-c003", "bob", session_id=sid)
+    waiting = _group_job(database, "00000000-c004", "alice")  # still queued: a photo waits
+    playlist = _group_job(database, "00000000-c005", "alice", kind="playlist", session_id=sid)
+    for job in ("00000000-c001", "00000000-c002", "00000000-c003"):
+        _finish(database, job)
+    with database.transaction() as s:
+        assert jobs.claim(s, job_id="00000000-c005", lease_seconds=30).claimed
+        credited = [
+            {**ITEM, "reasons": {"because": [], "from_user": name, "from_user_key": key}}
+            for name, key in (("앨리스", str(alice.id)), ("bob", "999"))
+        ]
+        legacy = {**ITEM, "reasons": {"because": [], "from_user": "앨리스"}}  # before the key
+        assert jobs.complete(
+            s, job_id="00000000-c005", tags=[], tagger="playlist", tagger_version="blend-1",
+            catalog_version="c", items=[*credited, legacy], latency_ms=5,
+        )  # fmt: skip
+    _vote(database, "bob", voted)
+    _vote(database, "alice", voted, rank=2)
+    _vote(database, "alice", bobs)
+    _vote(database, "bob", playlist, rank=0)  # the whole playlist
+    with database.reader() as s:
+        before = feedback.stats(s)
+
+    with database.transaction() as s:
+        done = people.forget_user(s, platform="t", external_id="alice")
+    assert done.photo_jobs == ("00000000-c004",)
+    assert done.anonymised == 2 + 2  # the voted reply and the playlist; two credits
+
+    with database.reader() as s:
+        rows = {r.id: r for r in s.scalars(select(Request))}
+        assert set(rows) == {voted, bobs, playlist} and not {quiet, waiting} & set(rows)
+        assert (rows[voted].user_id, rows[voted].photo_sha256, rows[voted].session_id) == (
+            None, None, None,
+        )  # fmt: skip
+        assert rows[playlist].user_id is None and rows[playlist].session_id == sid
+        assert rows[bobs].user_id is not None and rows[bobs].session_id == sid
+        after = feedback.stats(s)
+        assert (after.votes_up, after.votes_down) == (before.votes_up - 2, before.votes_down)
+        credits = [
+            i.reasons.get("from_user")
+            for i in s.scalars(
+                select(RecommendedItem)
+                .where(RecommendedItem.request_id == playlist, RecommendedItem.rank > 0)
+                .order_by(RecommendedItem.rank)
+            )
+        ]
+        assert credits == [None, "bob", None]
+        assert s.scalar(select(PlaylistSession.opened_by).where(PlaylistSession.id == sid)) is None
+        assert s.scalar(select(User).where(User.external_id == "alice")) is None
 
 
 def test_stats(database: Database) -> None:

@@ -35,10 +35,11 @@ from core.db import engine as db_engine
 from core.db.database import Database
 from core.db.models import RecommendedItem, Request
 from core.errors import JobFailed, JobTimeout, QueueUnavailable
+from core.housekeeping import reap
 from core.pipeline import Pipeline
 from core.queue import JobQueue
 from core.service import RecommendService
-from core.worker import JobRunner, reap
+from core.worker import JobRunner
 from tests.bot.telegram.conftest import TOKEN, Bot, bot_settings, jpeg, private, user
 from tests.bot.telegram.fakeapi import FakeBotApi
 from tests.integration.test_worker_process import photos, running_job, start_worker

@@ -1,6 +1,6 @@
 """Who may do what: a vote is always the tapper's own, /forget takes every row of the asker
-and nothing of anyone else. (Votes from another chat and someone else confirming your /forget
-are in test_telegram.py.)"""
+and nothing of anyone else: others' votes on the asker's replies stay, on an anonymised reply.
+(Votes from another chat and someone else confirming your /forget are in test_telegram.py.)"""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core.db import feedback
 from core.db.database import Database
 from core.db.models import Chat, RecommendedItem, Request, User, Vote
 from tests.bot.telegram.conftest import GROUP, Bot, jpeg, private, user
+from training.vote_replay import export_log
 
 pytestmark = pytest.mark.slow
 ALICE, BOB, CAROL = user(11, "민지"), user(12, "준호"), user(13, "서연")
@@ -150,6 +152,8 @@ async def test_forget_removes_every_row_of_the_user_and_nothing_of_others(tg: Bo
     before, sizes = per_user(db), table_sizes(db)
     assert before["11"] == {"users": 1, "requests": 2, "items": 22, "votes": 2}
     assert before["12"]["votes"] == 2 and before["13"]["votes"] == 1
+    with db.reader() as s:
+        votes_before = feedback.stats(s).votes_up
     await tg.send(tg.command(private(11), ALICE, "/forget"))
     ask = await tg.reply_with("Delete everything")
     yes = ask["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
@@ -159,21 +163,28 @@ async def test_forget_removes_every_row_of_the_user_and_nothing_of_others(tg: Bo
     after = per_user(db)
     assert "11" not in after  # the user row, and with it the language
     assert after["13"] == before["13"]  # Carol is untouched
-    # Bob keeps his requests, their items and his vote on his own song; his vote on Alice's
-    # song went with that song (it was part of Alice's reply, which is gone).
-    assert after["12"] == {**before["12"], "votes": 1}
-    assert votes_on(db, bob_private) == {"12": 1}
-    assert votes_on(db, bob_song) == {}  # Alice's vote on Bob's song is gone
+    assert after["12"] == before["12"]  # and so is Bob: his vote on Alice's song included
+    assert votes_on(db, alice_song) == {"12": 1}  # it stays, on Alice's reply, anonymised
+    assert votes_on(db, bob_song) == {} and votes_on(db, bob_private) == {"12": 1}
+    with db.reader() as s:
+        kept = s.execute(
+            select(Request.user_id, Request.photo_sha256, Request.session_id)
+            .join(RecommendedItem, RecommendedItem.request_id == Request.id)
+            .where(RecommendedItem.id == alice_song)
+        ).one()
+        assert tuple(kept) == (None, None, None)  # no owner, no photo hash, no membership
+        assert feedback.stats(s).votes_up == votes_before - 2  # only Alice's own two went
+        assert s.scalar(select(Chat.id).where(Chat.external_id == "11")) is None
+    replayable = export_log(db)  # reports still count Bob's vote on the anonymised reply
+    assert sum(len(r.votes) for r in replayable) == votes_before - 2
     assert table_sizes(db) == {
         "users": sizes["users"] - 1,
         "chats": sizes["chats"] - 1,  # Alice's private chat (its id is hers); the group stays
-        "requests": sizes["requests"] - 2,
-        "recommended_items": sizes["recommended_items"] - 22,
-        "votes": sizes["votes"] - 3,  # Alice's two, and Bob's on Alice's song
+        "requests": sizes["requests"] - 1,  # her private one; the group one stays anonymised
+        "recommended_items": sizes["recommended_items"] - 11,
+        "votes": sizes["votes"] - 2,  # Alice's two
     }
-    with db.reader() as s:
-        assert s.scalar(select(Chat.id).where(Chat.external_id == "11")) is None
     # Forgotten is not banned: Alice can start again (in Korean, the default, again).
     await tg.send(tg.photo(private(11), ALICE, jpeg("beach.jpg")))
-    await answered(db, 4)
+    await answered(db, 5)  # Bob's two, Carol's, Alice's anonymised one, and this one
     assert per_user(db)["11"] == {"users": 1, "requests": 1, "items": 11, "votes": 0}
