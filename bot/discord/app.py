@@ -8,13 +8,15 @@ import contextlib
 import logging
 import signal
 
+import aiohttp
 import discord
 
 from bot.discord.client import MriBot
 from core.config import Settings
-from core.errors import ConfigError
+from core.errors import ConfigError, ServiceUnreachable
 from core.logsafe import redact_secrets
 from core.service import RecommendService
+from core.startup import describe_url, reason, retry_async
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,24 @@ def build_client(settings: Settings, service: RecommendService) -> MriBot:
     return MriBot(settings, service)
 
 
+async def check_discord() -> None:
+    """Discord's API answers (GET /gateway needs no token); ServiceUnreachable otherwise. The
+    token is checked by the login that follows (LoginFailure -> StartError)."""
+    url = f"{discord.http.Route.BASE}/gateway"
+    where = describe_url("the Discord API", url)
+    try:
+        timeout = aiohttp.ClientTimeout(total=15)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as answer:
+            if answer.status >= 500:
+                raise ServiceUnreachable(f"{where} answers {answer.status} {answer.reason}")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise ServiceUnreachable(f"{where} is unreachable: {reason(exc)}") from None
+
+
 async def serve(settings: Settings, token: str) -> None:
     """Run until the gateway connection ends or SIGTERM/SIGINT asks for a graceful stop."""
-    service = RecommendService.from_settings(settings)
+    await retry_async(check_discord, settings.startup_timeout_seconds)
+    service = await asyncio.to_thread(RecommendService.from_settings, settings)
     try:
         async with build_client(settings, service) as bot:
             stop = asyncio.Event()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -17,9 +20,10 @@ from telegram.ext import (
 
 from bot.telegram.handlers import TelegramHandlers
 from core.config import Settings
-from core.errors import ConfigError
+from core.errors import ConfigError, ServiceUnreachable
 from core.logsafe import redact_secrets
 from core.service import RecommendService
+from core.startup import describe_url, retry_async
 
 log = logging.getLogger(__name__)
 
@@ -112,20 +116,67 @@ async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     await handlers.service.aclose()
 
 
-def run(settings: Settings) -> None:
-    """`mri bot telegram`: polling, or a webhook when MRI_TELEGRAM_WEBHOOK_URL is set."""
-    require_token(settings)  # before touching the database: fail fast
-    service = RecommendService.from_settings(settings)
-    app = build_application(settings, service)  # post_shutdown closes the service
-    log.info(
-        "telegram bot starting (%s)", "webhook" if settings.telegram_webhook_url else "polling"
-    )
-    if settings.telegram_webhook_url:
-        app.run_webhook(
-            listen="0.0.0.0",  # a webhook must be reachable from Telegram
-            port=settings.telegram_webhook_port,
-            webhook_url=settings.telegram_webhook_url,
-            allowed_updates=Update.ALL_TYPES,
+def webhook_options(settings: Settings) -> dict[str, Any] | None:
+    """`Application.run_webhook` arguments, or None for polling. Webhook mode refuses to start
+    without a secret: anyone who reaches the port could otherwise post updates as anyone."""
+    if not settings.telegram_webhook_url:
+        return None
+    if settings.telegram_webhook_secret is None:
+        raise ConfigError(
+            "webhook mode (MRI_TELEGRAM_WEBHOOK_URL) needs MRI_TELEGRAM_WEBHOOK_SECRET, which "
+            "Telegram sends with every update so that forged ones are refused; make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))' and put it in .env"
         )
+    return {
+        "listen": settings.telegram_webhook_listen,
+        "port": settings.telegram_webhook_port,
+        "url_path": settings.telegram_webhook_path,  # the public URL's path, e.g. telegram
+        "webhook_url": settings.telegram_webhook_url,
+        "secret_token": settings.telegram_webhook_secret.get_secret_value(),
+    }
+
+
+async def check_telegram(settings: Settings, token: str) -> None:
+    """One getMe: ConfigError for a token Telegram rejects, ServiceUnreachable when the Bot
+    API cannot be reached (retried by the caller)."""
+    base_url, base_file_url = api_urls(settings.telegram_api_url)
+    try:
+        async with Bot(token, base_url=base_url, base_file_url=base_file_url):
+            pass
+    except InvalidToken:  # its message quotes the token: not shown, not chained
+        raise ConfigError(
+            "Telegram rejected MRI_TELEGRAM_TOKEN (401 Unauthorized): copy the token again from "
+            "@BotFather (/mybots → API Token) into .env"
+        ) from None
+    except NetworkError as exc:  # TimedOut included
+        where = describe_url("the Telegram Bot API", settings.telegram_api_url)
+        raise ServiceUnreachable(f"{where} is unreachable: {exc.message}") from None
+
+
+def run(settings: Settings) -> None:
+    """`mri bot telegram`: polling, or a webhook when MRI_TELEGRAM_WEBHOOK_URL is set.
+
+    Start-up waits (with back-off, core/startup.py) for Telegram, the database and Redis."""
+    token = require_token(settings)  # before touching the database: fail fast
+    webhook = webhook_options(settings)
+    redact_secrets(settings.telegram_token, settings.telegram_webhook_secret)
+    loop = asyncio.new_event_loop()  # PTB's run_* take the current loop and close it at the end
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(
+            retry_async(lambda: check_telegram(settings, token), settings.startup_timeout_seconds)
+        )
+        service = RecommendService.from_settings(settings)
+    except BaseException:
+        loop.close()
+        raise
+    app = build_application(settings, service)  # post_shutdown closes the service
+    log.info("telegram bot starting (%s)", "webhook" if webhook else "polling")
+    if webhook is not None:
+        log.info(
+            "webhook: serving /%s on %s:%d for %s",
+            webhook["url_path"], webhook["listen"], webhook["port"], webhook["webhook_url"],
+        )  # fmt: skip
+        app.run_webhook(**webhook, allowed_updates=Update.ALL_TYPES, bootstrap_retries=3)
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=3)

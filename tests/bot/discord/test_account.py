@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +17,7 @@ from bot.discord.client import MriBot, intents, invite_permissions, invite_url
 from bot.discord.sync import HASH_FILE
 from bot.i18n import text
 from core.config import RESOURCES, Settings
-from core.errors import QueueUnavailable
+from core.errors import QueueUnavailable, ServiceUnreachable
 from tests.bot.discord.conftest import Jobs, logged_in
 from tests.bot.discord.fake_discord import APP_ID, JSON, TOKEN, FakeDiscord
 from tests.bot.discord.payloads import (
@@ -136,11 +138,37 @@ async def test_commands_are_synced_once_with_english_translations(
     assert len(fake.requests("PUT", syncs)) == 2
 
 
-async def test_a_rejected_token_is_a_clear_start_error(fake: FakeDiscord, tmp_path: Path) -> None:
-    fake.reject_token = True
+async def test_a_rejected_token_is_a_clear_start_error(
+    fake: FakeDiscord,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake.reject_token = True  # Discord's API answers 401
     settings = Settings(data_dir=tmp_path / "var", discord_token=TOKEN)
-    with pytest.raises(StartError, match="Discord rejected MRI_DISCORD_TOKEN"):
+    with caplog.at_level(logging.DEBUG), pytest.raises(StartError) as info:
         await asyncio.to_thread(run, settings)  # asyncio.run in its own thread, as in the CLI
+    assert "Discord rejected MRI_DISCORD_TOKEN" in str(info.value)
+    out, err = capfd.readouterr()
+    shown = out + err + caplog.text + str(info.value) + repr(info.value.__cause__)
+    assert TOKEN not in shown and "not-a-real-one" not in shown
+
+
+async def test_an_unreachable_discord_is_retried_then_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here
+    monkeypatch.setattr("discord.http.Route.BASE", f"http://127.0.0.1:{port}/api/v10")
+    settings = Settings(data_dir=tmp_path / "var", discord_token=TOKEN, startup_timeout_seconds=2.5)
+    with caplog.at_level(logging.WARNING), pytest.raises(ServiceUnreachable) as info:
+        await asyncio.to_thread(run, settings)
+    where = f"the Discord API at 127.0.0.1:{port} is unreachable"
+    assert str(info.value).startswith(where) and "gave up after" in str(info.value)
+    retries = [r.getMessage() for r in caplog.records if where in r.getMessage()]
+    assert len(retries) >= 2 and retries[0].endswith("retrying in 1 s")
+    assert not (tmp_path / "var").exists()  # nothing else was touched meanwhile
 
 
 def test_a_missing_token_is_refused_before_anything_else(tmp_path: Path) -> None:

@@ -40,13 +40,13 @@ class FakeBotApi:
     _runner: web.AppRunner | None = None
     root: str = ""
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._method)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.root = f"http://127.0.0.1:{port}"
@@ -140,7 +140,9 @@ class FakeBotApi:
             return BOT_USER
         if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
             return self._message(params)
-        if method in ("answerCallbackQuery", "sendChatAction", "setMyCommands", "deleteWebhook"):
+        if method in (
+            "answerCallbackQuery", "sendChatAction", "setMyCommands", "deleteWebhook", "setWebhook"
+        ):  # fmt: skip
             return True
         if method == "getFile":
             file_id = params["file_id"]
