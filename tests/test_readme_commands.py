@@ -25,7 +25,9 @@ from mri.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 PLACEHOLDERS = {"N": "2", "DATE": "2026-11-01"}
-PROMPT = re.compile(r"^(?:[A-Z_]+=\S+\s+)*(?:\.venv/bin/)?mri\s+(?P<args>.*)$")
+PROMPT = re.compile(
+    r"^(?:sudo -u \S+\s+)?(?:[A-Z_]+=\S+\s+)*(?:\S*\.venv/bin/)?mri\s+(?P<args>.*)$"
+)
 CLI = typer.main.get_command(app)  # one command tree: the fixtures below adjust its parameters
 
 
