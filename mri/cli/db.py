@@ -34,29 +34,29 @@ def _unknown_revision(db: Database, revision: str, exc: CommandError) -> UserErr
     )
 
 
-@app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations up to REVISION (default: the newest)."""
+def _migrate(revision: str, *, up: bool) -> str:
+    """Move the schema to `revision`; returns the database URL (without its password)."""
     db, url = _database()
     try:
-        db.upgrade(revision)
+        (db.upgrade if up else db.downgrade)(revision)
     except CommandError as exc:
         raise _unknown_revision(db, revision, exc) from None
     finally:
         db.dispose()
+    return url
+
+
+@app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    url = _migrate(revision, up=True)
     typer.echo(f"database at {revision}: {url}")
 
 
 @app.command("downgrade")
 def db_downgrade(revision: str = "-1") -> None:
     """Revert migrations down to REVISION (default: undo the newest one)."""
-    db, _ = _database()
-    try:
-        db.downgrade(revision)
-    except CommandError as exc:
-        raise _unknown_revision(db, revision, exc) from None
-    finally:
-        db.dispose()
+    _migrate(revision, up=False)
 
 
 @app.command("check")
