@@ -12,6 +12,7 @@ Written by `mri catalog build` (training/catalog_build.py). Files:
     song_vectors.npy       (songs x dim) song vectors
     song_bias.npy          (songs,) popularity prior
     index.faiss, .json     inner-product index over [song vector | bias] (core/index.py)
+    hub_queries.npy        optional (queries x dim): typical query vectors (core/hubness.py)
     exact/                 optional re-ranking model (pairs.npy, inverse_gram.npy, cooccurrence.npz)
 """
 
@@ -30,6 +31,7 @@ import scipy.sparse as sp
 from core.domain import Song
 from core.errors import CatalogError
 from core.exact import ExactModel, NpyRows
+from core.hubness import HUB_QUERIES
 from core.index import SongIndex, build_index, load_index
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class Catalog:
     song_bias: np.ndarray
     index: SongIndex
     exact: ExactModel | None
+    hub_queries: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     tag_index: dict[str, int] = field(init=False)
     shown: np.ndarray = field(init=False)  # indices of tags that may be shown, tag_text order
     named: np.ndarray = field(init=False)  # row indices of songs people may see
@@ -234,6 +237,8 @@ def load_catalog(folder: Path, *, verify_hashes: bool = True) -> Catalog:
             )
         }
         index = load_index(folder / "index.faiss")
+        hub = folder / HUB_QUERIES
+        hub_queries = np.load(hub).astype(np.float32) if HUB_QUERIES in manifest["files"] else None
         exact = _load_exact(folder, manifest["params"]["exact"]) if manifest.get("exact") else None
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         raise CatalogError(f"catalog {folder} could not be read: {exc}") from exc
@@ -252,6 +257,10 @@ def load_catalog(folder: Path, *, verify_hashes: bool = True) -> Catalog:
     _expect(
         index.ntotal == counts["songs"] and index.d == dims["tag_space"] + 1, folder, "index.faiss"
     )
+    if hub_queries is not None:
+        _expect(
+            hub_queries.ndim == 2 and hub_queries.shape[1] == dims["tag_space"], folder, HUB_QUERIES
+        )
     if exact is not None:
         _expect(exact.n_tags == counts["tags"], folder, "the exact model's tag count")
         _expect(
@@ -280,4 +289,7 @@ def load_catalog(folder: Path, *, verify_hashes: bool = True) -> Catalog:
         song_bias=arrays["song_bias"],
         index=index,
         exact=exact,
+        hub_queries=hub_queries
+        if hub_queries is not None
+        else np.zeros((0, dims["tag_space"]), np.float32),
     )

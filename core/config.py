@@ -96,7 +96,33 @@ class Settings(BaseSettings):
     tags_shown: int = Field(default=6, ge=1, le=20, description="Tags shown per reply.")
     max_per_artist: int = Field(default=2, ge=1, description="Max songs by one artist in a reply.")
     popularity_weight: float = Field(
-        default=1.0, ge=0.0, le=3.0, description="Scale of the catalog's popularity prior."
+        default=2.0,
+        ge=0.0,
+        le=5.0,
+        description="Scale of the catalog's popularity prior (2: songs people know weigh twice "
+        "what the tag space learned from curated playlists; measured in benchmarks/results/"
+        "bench_served.md).",
+    )
+    hub_strength: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=3.0,
+        description="Hub correction: how much a song's reach over all typical queries counts "
+        "against it (0 = off; core/hubness.py).",
+    )
+    variety: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=5.0,
+        description="How freely a reply is drawn from the best candidates (Gumbel noise of this "
+        "scale on the scores; 0 = always the top of the ranking).",
+    )
+    hub_temperature: float = Field(
+        default=0.7,
+        gt=0.0,
+        le=100.0,
+        description="Hub correction temperature: small = a song's best score over typical "
+        "queries, large = its mean score.",
     )
     max_image_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="Refuse photos larger than this."

@@ -48,6 +48,9 @@ class Pipeline:
             catalog,
             max_per_artist=settings.max_per_artist,
             popularity_weight=settings.popularity_weight,
+            hub_strength=settings.hub_strength,
+            hub_temperature=settings.hub_temperature,
+            variety=settings.variety,
         )
 
     @classmethod

@@ -147,3 +147,58 @@ def test_db_commands_and_status_on_an_empty_data_dir(
     data = json.loads(result.stdout)
     assert data["queue"] == "sqlite" and data["queue_pending"] == 0 and data["workers_alive"] == 0
     assert runner.invoke(app, ["db", "downgrade"]).exit_code == 0
+
+
+def _served_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir(parents=True)
+    shutil.copy(RESOURCES / "demo/coffee.png", folder / "cafe__coffee.png")
+    shutil.copy(RESOURCES / "demo/beach.jpg", folder / "beach__sea.jpg")
+    shutil.copy(RESOURCES / "demo/karwendel.jpg", folder / "snow__alps.jpg")
+    return folder
+
+
+@pytest.mark.slow
+def test_eval_served_reports_variety_links_and_seasons(tmp_path: Path) -> None:
+    chart = tmp_path / "chart.tsv"
+    chart.write_text(
+        "year\tmonth\trank\tsong_id\tsong_name\tartist\n2016\t7\t1\t1\t바다\t가수\n", "utf-8"
+    )
+    result = runner.invoke(
+        app, ["eval", "served", str(_served_folder(tmp_path)), "--chart", str(chart), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["photos"], data["slots"]) == (3, 30)
+    assert data["distinct"] <= 30 and sum(data["links"].values()) == pytest.approx(1.0, abs=0.01)
+    assert set(data["seasons"]) == {"snow", "beach"} and data["seasons"]["beach"]["photos"] == 1
+    assert [r["photo"] for r in data["replies"]] == [
+        "beach__sea.jpg",
+        "cafe__coffee.png",
+        "snow__alps.jpg",
+    ]
+    text = runner.invoke(app, ["eval", "served", str(_served_folder(tmp_path / "b"))])
+    assert text.exit_code == 0 and "distinct songs" in text.output
+
+
+def test_eval_served_refuses_a_bad_chart_or_an_empty_folder(tmp_path: Path) -> None:
+    bad = tmp_path / "chart.jsonl"
+    bad.write_text("not json\n", "utf-8")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    result = runner.invoke(app, ["eval", "served", str(photos), "--chart", str(bad)])
+    assert result.exit_code == 2 and "not a monthly-chart song" in result.output
+    empty = runner.invoke(app, ["eval", "served", str(photos), "--chart", str(tmp_path / "no")])
+    assert empty.exit_code == 2 and "holds no photos" in empty.output
+
+
+def test_catalog_build_refuses_unknown_evidence(tmp_path: Path) -> None:
+    playlists = tmp_path / "p.json"
+    playlists.write_text("[]", "utf-8")
+    result = runner.invoke(
+        app,
+        ["catalog", "build", "--playlists", str(playlists), "--out", str(tmp_path / "c"),
+         "--without", "season", "--without", "vibes"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--without 'vibes'" in result.output
+    assert "season" in result.output and not (tmp_path / "c").exists()

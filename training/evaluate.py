@@ -1,9 +1,10 @@
 """`mri eval offline`: tags -> songs quality on held-out Arena playlists, MRI vs baselines.
 
-Query = a playlist's tags, answer = its songs. Every method ranks every catalog song and is
-scored with nDCG@100 and recall@100 (training/metrics.py). Answer songs missing from the
-catalog count as misses. A query without any known tag falls back to the popularity ranking,
-for every method alike. Baselines:
+Query = a playlist's tags, answer = its songs. Every method ranks every Arena song of the
+catalog (named songs placed from metadata alone have no Arena id and can never be an answer, so
+they are left out) and is scored with nDCG@100 and recall@100 (training/metrics.py). Answer
+songs missing from the catalog count as misses. A query without any known tag falls back to the
+popularity ranking, for every method alike. Baselines:
 
 - popular       songs by how many training playlists hold them;
 - seed_mean     the seed project's method: a song is the mean text embedding (multilingual-e5)
@@ -63,7 +64,8 @@ class Baselines:
             )
         self.counts = sp.load_npz(path).tocsc()  # songs x tags
         self.popularity = catalog.song_popularity
-        self.popular_order = _top(self.popularity.astype(np.float64), K)
+        self.arena = np.array([s.arena_id is not None for s in catalog.songs], dtype=bool)
+        self.popular_order = self._top(self.popularity.astype(np.float64))
         df = np.maximum(catalog.tag_counts.astype(np.float64), 1.0)
         total = float(catalog.manifest["counts"]["training_playlists"])
         self.idf = (np.log(total / (1.0 + df)).clip(min=0.0) / np.sqrt(df)).astype(np.float32)
@@ -86,18 +88,22 @@ class Baselines:
         np.save(cache, vecs.astype(np.float16))
         return vecs
 
+    def _top(self, scores: np.ndarray) -> np.ndarray:
+        """Top K rows among the Arena songs."""
+        return _top(np.where(self.arena, scores, -np.inf))
+
     def popular(self, weights: dict[int, float]) -> np.ndarray:
         return self.popular_order
 
     def cooccurrence(self, weights: dict[int, float]) -> np.ndarray:
         idx = np.fromiter(weights.keys(), dtype=np.int64)
         scores = self.counts[:, idx] @ self.idf[idx]
-        return _top(np.asarray(scores).ravel() + 1e-9 * self.popularity)
+        return self._top(np.asarray(scores).ravel() + 1e-9 * self.popularity)
 
     def seed_mean(self, weights: dict[int, float]) -> np.ndarray:
         idx = np.fromiter(weights.keys(), dtype=np.int64)
         q = self.tag_text[idx].mean(axis=0)
-        return _top(self.seed_songs @ q)
+        return self._top(self.seed_songs @ q)
 
 
 def _queries(
@@ -126,8 +132,8 @@ def evaluate_offline(
     base = Baselines(catalog)
     rec = Recommender(catalog, rerank=rerank)
     methods: dict[str, Ranker] = {
-        "mri": lambda w: rec.rank(w, K),
-        "mri_dense": lambda w: rec.rank(w, K, use_exact=False),
+        "mri": lambda w: rec.rank(w, K, allowed=base.arena),
+        "mri_dense": lambda w: rec.rank(w, K, use_exact=False, allowed=base.arena),
         "popular": base.popular,
         "seed_mean": base.seed_mean,
         "cooccurrence": base.cooccurrence,

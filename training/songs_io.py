@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InputFileError
 from core.textnorm import tag_key
+from training.melon_chart import normalise_date
 
 ARENA_ID_MAX = 707_988
 CSV_LIST_SEP = "|"
@@ -39,6 +41,8 @@ class NamedSong:
     keywords: tuple[Keyword, ...] = ()
     rank: int | None = None
     sources: tuple[str, ...] = ()
+    released: str | None = None  # release date: YYYY-MM-DD, YYYY-MM or YYYY
+    chart: tuple[str, ...] = ()  # monthly chart appearances "YYYY-MM:rank", oldest first
 
 
 class NamedSongFormatError(InputFileError):
@@ -127,6 +131,29 @@ def _keywords(value: object) -> tuple[Keyword, ...]:
     return tuple(merged.items())
 
 
+def _date(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    text = _require_str(value, "released")
+    date = normalise_date(text)
+    if date is None:
+        raise ValueError(f"'released' must be a date like 2016-04-01 or 2016, got {text!r}")
+    return date
+
+
+_CHART_ENTRY = re.compile(r"^(\d{4})-(\d{2}):(\d{1,3})$")
+
+
+def _chart(value: object) -> tuple[str, ...]:
+    entries = []
+    for item in _str_list(value, "chart"):
+        match = _CHART_ENTRY.match(item)
+        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(3)) < 1:
+            raise ValueError(f"'chart' entries must look like 2016-04:3 (month:rank), got {item!r}")
+        entries.append(item)
+    return tuple(sorted(dict.fromkeys(entries)))
+
+
 def song_from_mapping(data: Mapping[str, object]) -> NamedSong:
     """Validate one record (a JSON object or a CSV row); raises ValueError naming the field."""
     raw_title = data.get("title")
@@ -149,6 +176,8 @@ def song_from_mapping(data: Mapping[str, object]) -> NamedSong:
         keywords=_keywords(data.get("keywords")),
         rank=_optional_int(data.get("rank"), "rank", 1),
         sources=tuple(dict.fromkeys(_str_list(data.get("sources"), "sources"))),
+        released=_date(data.get("released")),
+        chart=_chart(data.get("chart")),
     )
 
 
@@ -165,6 +194,8 @@ def song_to_dict(song: NamedSong) -> dict[str, object]:
         "keywords": [[tag, weight] for tag, weight in song.keywords],
         "rank": song.rank,
         "sources": list(song.sources),
+        "released": song.released,
+        "chart": list(song.chart),
     }
     out.update({k: v for k, v in optional.items() if v is not None and v != []})
     return out

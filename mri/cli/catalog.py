@@ -45,14 +45,26 @@ def catalog_build(
         bool, typer.Option(help="Named songs only, float16, no exact model.")
     ] = False,
     epochs: Annotated[int | None, typer.Option(min=1)] = None,
+    without: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Place named songs without this evidence (repeat): artist, genre, mood, "
+            "keyword, era, season, popularity."
+        ),
+    ] = None,
 ) -> None:
     """Build a catalog folder from Arena-format playlists and named songs."""
     from dataclasses import replace
 
     from training.catalog_build import BuildConfig, Inputs, build_catalog
+    from training.placement import EVIDENCE
 
     load_settings(quiet=True)
+    if unknown := sorted(set(without or ()) - set(EVIDENCE)):
+        raise UserError(f"--without {unknown[0]!r}: choose from {', '.join(EVIDENCE)}")
     config = BuildConfig(compact=compact)
+    if without:
+        config = replace(config, placement=config.placement.without(*without))
     if epochs is not None:
         config = replace(config, tag_space=replace(config.tag_space, epochs=epochs))
     inputs = Inputs(

@@ -59,7 +59,8 @@ def data_arena_songs(
     out: Annotated[Path, typer.Option(dir_okay=False)],
 ) -> None:
     """Convert Arena's song_meta.json (full release) into the named-song format."""
-    from training.named_songs import merge_songs, read_song_meta_file
+    from training.named_songs import merge_songs
+    from training.song_sources import read_song_meta_file
     from training.songs_io import write_jsonl
 
     load_settings(quiet=True)

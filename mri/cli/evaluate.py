@@ -1,4 +1,4 @@
-"""`mri eval …`: offline metrics, photo tagging, the votes report and vote replays."""
+"""`mri eval …`: offline metrics, photo tagging, served songs, the votes report and replays."""
 
 from __future__ import annotations
 
@@ -84,6 +84,42 @@ def eval_photos(
         typer.echo(json.dumps({**first, "taggers": results}, ensure_ascii=False, indent=2))
         return
     typer.echo(format_comparison(results))
+
+
+@app.command("served")
+def eval_served(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    chart: Annotated[
+        Path | None,
+        typer.Option(help="Melon monthly chart: songs.jsonl or chart.tsv (default: ../shared)."),
+    ] = None,
+    catalog: Annotated[Path | None, typer.Option(file_okay=False)] = None,
+    tagger: Annotated[str | None, typer.Option(help="Tagger (default: MRI_TAGGER).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Variety, links, charted share and season agreement of the top 10s served for DIR."""
+    from core.pipeline import Pipeline
+    from training.melon_chart import read_chart_songs
+    from training.served_eval import ChartLookup, format_served, serve_folder, summarise_served
+    from training.shared import shared_data_dir
+
+    settings = load_settings(quiet=True)
+    chart = chart or shared_data_dir() / "melon_monthly_chart" / "songs.jsonl"
+    lookup = ChartLookup(read_chart_songs(chart)) if chart.exists() else None
+    pipe = Pipeline.from_settings(
+        settings, catalog_dir=catalog, tagger_name=tagger, fallback=tagger is None
+    )
+    replies = serve_folder(folder, lambda p: pipe.recommend_photo_file(p, top_k=10).songs)
+    if not replies:
+        raise UserError(f"{folder} holds no photos (.jpg, .png, .webp ...)")
+    summary = summarise_served(replies, lookup)
+    if as_json:
+        songs = [{"photo": r.photo, "songs": [s.song.id for s in r.songs]} for r in replies]
+        typer.echo(json.dumps({**summary, "replies": songs}, ensure_ascii=False, indent=2))
+        return
+    typer.echo(format_served(summary))
+    if lookup is None:
+        typer.echo(f"(no chart file at {chart}: charted share and seasons not measured)")
 
 
 @app.command("feedback")

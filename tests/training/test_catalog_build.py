@@ -147,3 +147,14 @@ def test_counts_that_disagree_with_the_files_are_refused(copy: Path) -> None:
     (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(CatalogError, match="number of songs"):
         load_catalog(copy)
+
+
+def test_evaluation_ranks_only_the_songs_it_allows(tiny_catalog: Catalog) -> None:
+    rec = Recommender(tiny_catalog)
+    arena = np.array([s.arena_id is not None for s in tiny_catalog.songs])
+    assert (~arena).sum() >= 3  # placed named songs without an Arena id
+    weights = rec.resolve([TagWeight("여름", 1.0), TagWeight("바다", 1.0)])
+    assert not arena[rec.rank(weights, len(arena))].all()  # unrestricted, they take places
+    for use_exact in (True, False):
+        ranked = rec.rank(weights, 20, use_exact=use_exact, allowed=arena)
+        assert len(ranked) == 20 and arena[ranked].all()

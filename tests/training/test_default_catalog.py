@@ -36,8 +36,11 @@ def test_embedded_catalog_is_small_and_shippable(default_catalog: Catalog) -> No
     manifest = default_catalog.manifest
     assert manifest["params"]["compact"] is True and default_catalog.exact is None
     assert all(s.named for s in default_catalog.songs)
-    assert sum(f["bytes"] for f in manifest["files"].values()) < 12 * 1024 * 1024
-    assert max(f["bytes"] for f in manifest["files"].values()) < 4 * 1024 * 1024
+    assert sum(f["bytes"] for f in manifest["files"].values()) < 25 * 1024 * 1024
+    assert max(f["bytes"] for f in manifest["files"].values()) < 8 * 1024 * 1024
+    assert len(default_catalog.songs) >= 9_500  # the monthly chart merged with the named lists
+    with_page = sum(s.melon_song_id is not None for s in default_catalog.songs)
+    assert with_page >= 7_900  # a Melon song page for every charted song with an id
     lyrics_fields = {"lyric", "lyrics"}
     text = (default_catalog.path / "songs.jsonl").read_text(encoding="utf-8").lower()
     assert not any(f'"{f}"' in text for f in lyrics_fields)

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.shared_data import require_shared
-from training.named_songs import GENRE_CODE_TAGS, build_named_songs, split_artists, summarize
+from training.artists import split_artists
+from training.melon_chart import iter_lyrics
+from training.named_songs import build_named_songs, summarize
+from training.song_sources import GENRE_CODE_TAGS
 from training.songs_io import (
     NamedSong,
     NamedSongFormatError,
@@ -28,7 +31,8 @@ LYRIC_NIGHT = (
 )
 LYRIC_SPRING = "봄바람 부는 기찻길 위로\n하얀 꽃잎이 날리던 오후\n우리는 손을 잡고 노래했지"
 LYRIC_SUMMER = "뜨거운 여름 바다로 가자\n파도 소리에 웃음이 번지면\n모래 위에 이름을 새기고"
-LYRICS = (LYRIC_NIGHT, LYRIC_SPRING, LYRIC_SUMMER)
+LYRIC_WINTER = "첫눈이 오는 날 하얀 눈 위에\n너의 이름을 적어 두었지\n겨울이 가도 지워지지 않게"
+LYRICS = (LYRIC_NIGHT, LYRIC_SPRING, LYRIC_SUMMER, LYRIC_WINTER)
 LEAK_WINDOW = 20  # no output field may contain this many consecutive characters of a lyric
 
 CHART_DIR = "korean_melon_genre_chart_lyrics"
@@ -92,6 +96,21 @@ def shared(tmp_path: Path) -> Path:
     _write_json(tmp_path / "melon_song_meta" / "song_meta_subset.json", meta)
     genre_names = dict.fromkeys(GENRE_CODE_TAGS, "이름") | {"GN2300": "종교음악"}
     _write_json(tmp_path / "melon_kakao_arena_subset" / "genre_gn_all.json", genre_names)
+    monthly = [  # the monthly chart: 밤하늘 twice (two versions), and a song only charted
+        {"song_id": "9001", "song_name": "밤하늘", "artist": "가수A", "album": "밤",
+         "release_date": "2012.11.30", "genre": "발라드, 국내드라마",
+         "lyrics": LYRIC_NIGHT.split("\n"),
+         "chart": ["2012-12:3", "2013-01:5", "2013-12:20", "2014-12:30"]},
+        {"song_id": "9002", "song_name": "밤하늘 (Radio Ver.)", "artist": "가수A", "album": "밤",
+         "release_date": "2013.01.10", "genre": "발라드", "lyrics": [],
+         "chart": ["2013-01:40"]},
+        {"song_id": "9003", "song_name": "첫눈 오는 날", "artist": "가수E, 가수F",
+         "album": None, "release_date": "1998.12.01", "genre": "댄스, 없는장르",
+         "lyrics": LYRIC_WINTER.split("\n"), "chart": ["2000-01:7"]},
+    ]  # fmt: skip
+    path = tmp_path / "melon_monthly_chart" / "songs.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in monthly), "utf-8")
     return tmp_path
 
 
@@ -157,32 +176,39 @@ def test_split_artists(raw: str, expected: tuple[str, ...]) -> None:
 def test_build_maps_merges_and_orders(shared: Path) -> None:
     songs = build_named_songs(shared)
     assert [s.title for s in songs] == [
-        "밤하늘 (Feat. 가수C)",  # Arena song_meta first, then chart by rank, then feelm
+        "밤하늘 (Feat. 가수C)",  # Arena song_meta first, then the monthly chart by best rank,
+        "Twin",  # then the genre charts by rank, then feelm
         "Twin",
-        "Twin",
+        "첫눈 오는 날",
         "여름 바다",
         "봄날의 기차",
         "빈 가사",
         "Feel Good",
     ]
-    night, twin8, twin9, summer, spring, empty, feel_good = songs
+    night, twin8, twin9, winter, summer, spring, empty, feel_good = songs
     assert night.artists == ("가수A",)  # song_meta's display fields win
     assert (night.arena_id, night.album_id, night.album) == (101, 555, "밤 앨범")
-    assert night.genres == ("발라드", "힙합", "랩")  # GN2300 has no tag; duplicates merged
+    assert night.melon_song_id == 9001  # the best-charting version's Melon id
+    assert night.released == "2012-11-30"
+    assert night.chart == ("2012-12:3", "2013-01:5", "2013-12:20", "2014-12:30")  # per month
+    assert night.genres == ("발라드", "ost", "드라마", "힙합", "랩")  # GN2300 has no tag
     assert night.moods == ("사랑", "설렘")
     assert night.rank == 1
     assert night.sources == (
         "arena_song_meta",
+        "melon_monthly_chart",
         "melon_genre_chart:ballad",
         "melon_genre_chart:raphip",
         "feelm:love",
     )
     assert (twin8.arena_id, twin8.album_id, twin9.arena_id) == (8, 1, 9)  # ids never merged
+    assert winter.artists == ("가수E", "가수F") and winter.melon_song_id == 9003
+    assert (winter.genres, winter.released, winter.rank) == (("댄스",), "1998-12-01", 7)
     assert summer.artists == ("처진 달팽이 (유재석 & 이적)",)
     assert (summer.genres, summer.moods, summer.rank) == (("힙합", "랩"), ("슬픔", "이별"), 1)
     assert spring.artists == ("AC/DC",)
     assert (spring.genres, spring.rank) == (("발라드",), 2)
-    assert empty.keywords == ()
+    assert empty.keywords == () and empty.melon_song_id is None and empty.chart == ()
     assert (feel_good.moods, feel_good.rank, feel_good.genres) == (("사랑", "설렘"), 1, ())
     assert build_named_songs(shared) == songs  # deterministic
 
@@ -194,6 +220,7 @@ def test_keywords_from_lyrics(shared: Path) -> None:
     assert not {"맛", "것", "말", "우리", "너"} & night.keys()  # 1-char nouns and stop-words
     assert night["슬픈"] == 1.0  # said twice: the top keyword
     assert {"봄", "바람", "하얀"} <= dict(by_title["봄날의 기차"].keywords).keys()
+    assert {"첫눈", "겨울"} <= dict(by_title["첫눈 오는 날"].keywords).keys()  # monthly lyrics
     for song in by_title.values():
         weights = [weight for _, weight in song.keywords]
         assert len(weights) <= 10
@@ -236,8 +263,10 @@ SAMPLE = [
         keywords=(("밤", 1.0), ("편지", 0.25)),
         rank=3,
         sources=("arena_song_meta", "melon_genre_chart:ballad"),
+        released="2017-03-24",
+        chart=("2017-03:1", "2017-04:2"),
     ),
-    NamedSong(title="봄", artists=("주현미", "서현 (SEOHYUN)")),
+    NamedSong(title="봄", artists=("주현미", "서현 (SEOHYUN)"), released="1990"),
 ]
 
 
@@ -257,6 +286,8 @@ def _csv_row(song: NamedSong) -> list[str]:
         "|".join(f"{tag}:{weight}" for tag, weight in song.keywords),
         cell(song.rank),
         "|".join(song.sources),
+        cell(song.released),
+        "|".join(song.chart),
     ]
 
 
@@ -313,6 +344,9 @@ def test_reader_normalises_tags_and_ignores_unknown_fields(tmp_path: Path) -> No
         ("h.csv", "title,artists,keywords\na,b,밤\n", 2, "tag:weight"),
         ("i.csv", "title,artists,rank\na,b,first\n", 2, "'rank' must be an integer"),
         ("j.csv", "title,artists\n,b\n", 2, "'title' is required"),
+        ("k.csv", "title,artists,released\na,b,yesterday\n", 2, "'released' must be a date"),
+        ("l.csv", "title,artists,chart\na,b,2016-13:1\n", 2, "'chart' entries"),
+        ("m.jsonl", '{"title": "a", "artists": ["b"], "chart": ["2016-04"]}\n', 1, "month:rank"),
     ],
 )
 def test_reader_errors_name_file_and_line(
@@ -349,6 +383,9 @@ def _raw_lists(shared: Path) -> tuple[list[str], set[str]]:
             titles.update(row["music"].strip() for row in csv.DictReader(fh))
     meta = json.loads((shared / "melon_song_meta" / "song_meta_subset.json").read_text("utf-8"))
     titles.update(row["song_name"].strip() for row in meta)
+    for song, lyric in iter_lyrics(shared / "melon_monthly_chart" / "songs.jsonl"):
+        lyrics.append(lyric)
+        titles.add(song.title)
     return lyrics, titles
 
 
@@ -361,7 +398,10 @@ def test_real_shared_data() -> None:
     assert 2150 <= counts["melon_genre_chart"] <= 2199  # 2,199 distinct title+artist rows
     assert 800 <= counts["feelm"] <= 901  # 901 rows without joy/surprised, some repeated
     assert 320 <= counts["arena_song_meta"] <= 351  # 343 have artists
-    assert 3000 <= counts["total"] <= 3500  # merged across the three
+    assert 8000 <= counts["melon_monthly_chart"] <= 8250  # 8,250 songs, versions merged
+    assert 9500 <= counts["total"] <= 10500  # merged across the four
+    assert counts["with_melon_song_id"] >= 7900  # 8,115 chart songs have their Melon id
+    assert counts["charted"] >= 8000
     assert counts["with_keywords"] >= 2000
     assert all(0.0 < w <= 1.0 for song in songs for _, w in song.keywords)
     assert all(len(song.keywords) <= 10 for song in songs)

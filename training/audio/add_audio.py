@@ -29,7 +29,7 @@ import numpy as np
 
 from core.catalog import Catalog, load_catalog
 from core.errors import InputFileError
-from core.textnorm import tag_key
+from core.songkeys import key_of
 from training.audio.checkpoint import AudioEmbedder, describe, file_sha256, tag_space_fingerprint
 from training.audio.mel import AudioError, extract_mel
 from training.catalog_append import append_songs
@@ -145,10 +145,6 @@ def _song_id(song: AudioSong, path: Path) -> str:
     return "audio:" + file_sha256(path)[:12]
 
 
-def _name_key(title: str, artists: tuple[str, ...]) -> tuple[str, str]:
-    return tag_key(title), tag_key(artists[0]) if artists else ""
-
-
 def _prior(catalog: Catalog) -> tuple[float, float]:
     """(popularity, bias) of a typical named song: medians over the catalog's named songs."""
     rows = catalog.named if len(catalog.named) else np.arange(len(catalog.songs))
@@ -239,7 +235,7 @@ def add_audio(
     for outcome in bad:
         report(outcome)
     taken = {s.id for s in catalog.songs}
-    names = {_name_key(s.title or "", s.artists): s.id for s in catalog.songs if s.named}
+    names = {key_of(s.title or "", s.artists): s.id for s in catalog.songs if s.named}
     popularity, bias = _prior(catalog)
     placer = _Placer(embedder, report)
     for song in songs:
@@ -248,7 +244,7 @@ def add_audio(
         try:
             if not path.is_file():
                 raise AudioError("missing", f"no such file in {audio_dir}")
-            sid, key = _song_id(song, path), _name_key(song.title, song.artists)
+            sid, key = _song_id(song, path), key_of(song.title, song.artists)
             if sid in taken or key in names:
                 same = sid if sid in taken else names[key]
                 raise AudioError("duplicate", f"already in the catalog (or this batch) as {same}")
