@@ -106,6 +106,28 @@ def test_eval_photos_counts_hits(tmp_path: Path) -> None:
     assert data["per_scene"] == {"cafe": {"hits": 1, "n": 1}, "mountain": {"hits": 1, "n": 1}}
 
 
+def test_eval_photos_reads_labels_and_prints_per_scene_rates(tmp_path: Path) -> None:
+    shutil.copy(RESOURCES / "demo/coffee.png", tmp_path / "a.png")
+    shutil.copy(RESOURCES / "demo/karwendel.jpg", tmp_path / "b.jpg")
+    labels = "file,scenes\na.png,cafe;smile\nb.jpg,mountain\n"
+    (tmp_path / "labels.csv").write_text(labels, encoding="utf-8")
+    result = runner.invoke(app, ["eval", "photos", str(tmp_path), "--summary"])
+    assert result.exit_code == 0, result.output
+    assert "a.png" not in result.stdout  # --summary: no per-photo lines
+    lines = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if line}
+    assert lines["cafe"] == ["1/1", "100%"] and lines["mountain"] == ["1/1", "100%"]
+    assert lines["smile"][0] == "0/1" and "macro" in lines
+    data = json.loads(runner.invoke(app, ["eval", "photos", str(tmp_path), "--json"]).stdout)
+    assert data["per_scene"]["smile"] == {"hits": 0, "n": 1} and data["n"] == 2
+    half = json.loads(
+        runner.invoke(app, ["eval", "photos", str(tmp_path), "--json", "--half", "1"]).stdout
+    )
+    assert half["n"] == 1
+    (tmp_path / "labels.csv").write_text("photo;scene\n", encoding="utf-8")
+    bad = runner.invoke(app, ["eval", "photos", str(tmp_path)])
+    assert bad.exit_code == 2 and "needs a header with the columns file and scenes" in bad.output
+
+
 def test_catalog_info_reports_the_embedded_catalog() -> None:
     result = runner.invoke(app, ["catalog", "info"])
     assert result.exit_code == 0, result.output

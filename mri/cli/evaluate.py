@@ -50,14 +50,25 @@ def eval_photos(
             "--tagger", help="Tagger to compare (repeat); default: imagenet + MRI_TAGGER's."
         ),
     ] = None,
+    half: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=2, help="Only half 1 or 2 of the photos (a stable split, even per scene)."
+        ),
+    ] = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Leave out the per-photo lines.")
+    ] = False,
 ) -> None:
-    """Scene-relevant tag in the top 5 for photos named <scene>__*.jpg, per tagger."""
+    """Scene-relevant tag in the top 5, per scene and tagger. Scenes come from FOLDER/labels.csv
+    (file,scenes with scenes ;-separated) or from file names <scene>__*.jpg."""
     from core.catalog import load_catalog
     from core.errors import MriError
     from core.imaging import read_image_file
     from core.tagging.base import Tagger
     from core.tagging.factory import TAGGERS, build_tagger, configured_taggers
-    from training.photo_eval import compare_taggers, format_comparison
+    from training.photo_eval import compare_taggers
+    from training.photo_report import format_comparison
 
     settings = load_settings(quiet=True)
     names = list(dict.fromkeys(taggers or configured_taggers(settings)))
@@ -78,12 +89,15 @@ def eval_photos(
             path, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
         )
 
-    results = compare_taggers(folder, runnable, load)
+    try:
+        results = compare_taggers(folder, runnable, load, half=half)
+    except (ValueError, UnicodeDecodeError) as exc:  # a labels.csv that cannot be read
+        raise UserError(str(exc)) from None
     first = next((r for r in results.values() if "unavailable" not in r), {})
     if as_json:  # the first tagger that ran at the top level (the shape before comparisons)
         typer.echo(json.dumps({**first, "taggers": results}, ensure_ascii=False, indent=2))
         return
-    typer.echo(format_comparison(results))
+    typer.echo(format_comparison(results, per_photo=not summary))
 
 
 @app.command("served")
