@@ -3,10 +3,17 @@
 1. The top ImageNet classes, their probabilities flattened (p ** 0.5) so that a scene class
    behind a confident object class (the beach behind a dog) still counts.
 2. Each class votes for tags from the curated scene/mood table (seashore -> 바다, 해변, 여름)
-   and, weakly, for the shown tags its English label matches best in multilingual-e5
-   (label as query, tags as passages; hubness-corrected so that no tag matches everything).
+   or, for classes the table leaves out, weakly for the shown tags its English label matches
+   best in multilingual-e5 (label as query, tags as passages; hubness-corrected so that no tag
+   matches everything). A class the table knows does not also vote through e5: its label match
+   is a guess where a person already chose (pug -> 방학, 파도; Chihuahua -> 도시, 심야).
+   Only the labels of instruments and stages may match a music genre: a genre names a kind of
+   music, not a scene.
 3. Light and colour cues (night, sunset, snow, sky, green).
 4. The strongest tags pull in their neighbours in the learned tag space.
+5. Genre tags, from any of the steps above, are kept only when the photo shows music being
+   made: instruments or a stage among its top classes (the tag space put 뉴에이지 next to
+   강아지, so expansion alone gave dog photos a genre).
 """
 
 from __future__ import annotations
@@ -30,6 +37,15 @@ from core.tagging.efficientnet import EfficientNetLite0, load_efficientnet_lite0
 log = logging.getLogger(__name__)
 
 SCENE_TABLE = RESOURCES / "imagenet_scene_tags.tsv"
+CLASS_NAMES = RESOURCES / "imagenet_classes.txt"
+GENRE = "genre"
+# ImageNet classes that show music being made: instruments, a stage, its curtain and lights.
+MUSIC_CLASSES = frozenset({
+    "accordion", "acoustic guitar", "banjo", "bassoon", "cello", "chime", "cornet", "drum",
+    "drumstick", "electric guitar", "flute", "French horn", "gong", "grand piano", "harmonica",
+    "harp", "maraca", "marimba", "microphone", "oboe", "ocarina", "organ", "panpipe", "sax",
+    "spotlight", "stage", "steel drum", "theater curtain", "trombone", "upright", "violin",
+})  # fmt: skip
 
 
 def read_scene_table(path: Path = SCENE_TABLE) -> dict[int, list[tuple[str, float]]]:
@@ -40,6 +56,12 @@ def read_scene_table(path: Path = SCENE_TABLE) -> dict[int, list[tuple[str, floa
             pairs = parse_tag_weights(row["tags"])
             table[int(row["index"])] = pairs
     return table
+
+
+def music_class_indices(path: Path = CLASS_NAMES) -> frozenset[int]:
+    """Indices of MUSIC_CLASSES in the ImageNet class list."""
+    names = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(i for i, name in enumerate(names) if name in MUSIC_CLASSES)
 
 
 def _hubness_corrected(affinity: np.ndarray) -> np.ndarray:
@@ -53,7 +75,7 @@ class ImageNetTagger:
     """EfficientNet-Lite0 + scene table + e5 label matching + colour cues + tag-space expansion."""
 
     name = "imagenet"
-    version = "efficientnet-lite0/scene-table-1"
+    version = "efficientnet-lite0/scene-table-2"
 
     def __init__(
         self,
@@ -64,6 +86,8 @@ class ImageNetTagger:
         flatten: float = 0.5,
         text_weight: float = 0.25,
         text_min_z: float = 4.0,
+        music_min_evidence: float = 0.2,
+        text_for_curated: bool = False,
         max_tags: int = 12,
         threads: int = 2,
     ) -> None:
@@ -75,15 +99,30 @@ class ImageNetTagger:
         self.flatten = flatten
         self.text_weight = text_weight
         self.max_tags = max_tags
-        z = _hubness_corrected(catalog.imagenet_affinity)
-        shown = catalog.shown
-        self.text_votes: list[list[tuple[str, float]]] = []
-        for row in z:
-            best = np.argsort(-row)[:2]
-            self.text_votes.append(
-                [(catalog.tag_keys[int(shown[k])], min(1.0, float(row[k]) / 6.0))
-                 for k in best if row[k] >= text_min_z]
+        self.music = music_class_indices()
+        self.music_min_evidence = music_min_evidence
+        self.text_for_curated = text_for_curated
+        self.genres = frozenset(i for i, c in enumerate(catalog.tag_categories) if c == GENRE)
+        self.text_votes = self._text_votes(text_min_z)
+
+    def _text_votes(self, min_z: float) -> list[list[tuple[str, float]]]:
+        """Per class, the (at most two) shown tags its English label matches clearly in e5;
+        genres only for music classes."""
+        z = _hubness_corrected(self.catalog.imagenet_affinity)
+        shown = self.catalog.shown
+        votes: list[list[tuple[str, float]]] = []
+        for c, row in enumerate(z):
+            if c in self.table and not self.text_for_curated:
+                votes.append([])
+                continue
+            allowed = [
+                k for k in np.argsort(-row) if c in self.music or shown[k] not in self.genres
+            ]
+            votes.append(
+                [(self.catalog.tag_keys[int(shown[k])], min(1.0, float(row[k]) / 6.0))
+                 for k in allowed[:2] if row[k] >= min_z]
             )  # fmt: skip
+        return votes
 
     def class_probabilities(self, image: Image.Image) -> np.ndarray:
         """Softmax over the 1000 ImageNet classes."""
@@ -101,6 +140,12 @@ class ImageNetTagger:
             scores.add_many(self.text_votes[c], e * self.text_weight)
         scores.add_many(colour_cues(image), 0.6)
         scores.expand()
+        music = sum(
+            e for c, e in zip(top.tolist(), evidence.tolist(), strict=True) if c in self.music
+        )
+        if music < self.music_min_evidence:
+            for i in self.genres & scores.scores.keys():
+                del scores.scores[i]
         return scores.top(self.max_tags)
 
     def tag_batch(self, images: Sequence[Image.Image]) -> list[TaggerOutput]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -111,3 +112,42 @@ def test_sunset_cue_wants_a_warm_sky_over_a_cooler_ground() -> None:
     warm_table = Image.new("RGB", (64, 64), (250, 120, 40))  # warm all over: a drink, a lamp
     assert dict(colour_cues(sky))["노을"] > 0.5
     assert dict(colour_cues(warm_table))["노을"] == 0
+
+
+def _seeing(tagger: ImageNetTagger, classes: dict[str, float]) -> list[str]:
+    """The tags for a grey photo in which the model sees `classes` (name -> probability)."""
+    names = (RESOURCES / "imagenet_classes.txt").read_text(encoding="utf-8").splitlines()
+    probs = np.full(1000, 1e-6)
+    for name, p in classes.items():
+        probs[names.index(name)] = p
+    probs /= probs.sum()
+    original = tagger.class_probabilities
+    tagger.class_probabilities = lambda image: probs  # type: ignore[method-assign]
+    try:
+        return [t.tag for t in tagger.tag(Image.new("RGB", (64, 64), (128, 128, 128)))]
+    finally:
+        tagger.class_probabilities = original  # type: ignore[method-assign]
+
+
+def test_genres_only_where_music_is_made(tagger: ImageNetTagger, default_catalog: Catalog) -> None:
+    cats = default_catalog.tag_categories
+    genres = {k for k, c in zip(default_catalog.tag_keys, cats, strict=True) if c == "genre"}
+    for dog in ("pug", "Chihuahua", "golden retriever", "Samoyed"):
+        tags = _seeing(tagger, {dog: 0.8, "seashore": 0.1})
+        assert tags[:2] == ["강아지", "반려동물"] and not genres & set(tags), (dog, tags)
+    violin = _seeing(tagger, {"violin": 0.7, "cello": 0.2})
+    assert {"바이올린", "클래식"} <= set(violin[:4]) and "공연" in violin
+    stage = _seeing(tagger, {"stage": 0.5, "spotlight": 0.2, "restaurant": 0.2})
+    assert genres & set(stage)  # a stage shows music being made: 밴드 may stay
+
+
+def test_e5_label_votes_never_give_genres_to_non_music_classes(tagger: ImageNetTagger) -> None:
+    genre_votes = {
+        c for c, votes in enumerate(tagger.text_votes) for t, _ in votes
+        if tagger.catalog.tag_categories[tagger.catalog.tag_index[t]] == "genre"
+    }  # fmt: skip
+    assert genre_votes <= tagger.music
+    assert len(tagger.music) == 31
+    # classes the curated table knows vote through it only (e5 matched pug to 방학, 파도)
+    assert all(not tagger.text_votes[c] for c in tagger.table)
+    assert sum(1 for votes in tagger.text_votes if votes) > 300
