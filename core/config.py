@@ -88,6 +88,14 @@ class Settings(BaseSettings):
         default="clip:1.0,imagenet:0.5,caption:0.5",
         description="Members of the ensemble tagger with their weights (name:weight, ...).",
     )
+    faces: bool = Field(
+        default=True,
+        description="Read faces and expressions as evidence (imagenet and ensemble taggers): "
+        "smiles vote for 행복, a few faces for 우정, a crowd for 공연.",
+    )
+    faces_weight: float = Field(
+        default=1.0, gt=0, le=3, description="Weight of face evidence against the tagger's tags."
+    )
     offline: bool = Field(
         default=False,
         description="Never touch the network (sets HF_HUB_OFFLINE); `mri models fetch` refuses.",

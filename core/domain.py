@@ -15,12 +15,49 @@ class TagWeight:
 
 
 @dataclass(frozen=True, slots=True)
+class FaceSeen:
+    """A face in a photo: its box (fractions of width and height: x, y, w, h), how sure the
+    detector is, the likeliest expression and every expression's probability."""
+
+    box: tuple[float, float, float, float]
+    confidence: float
+    expression: str
+    scores: tuple[tuple[str, float], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "box": [round(v, 3) for v in self.box],
+            "confidence": round(self.confidence, 3),
+            "expression": self.expression,
+            "scores": {name: round(p, 3) for name, p in self.scores},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleSeen:
+    """Who is in a photo: the faces, what their number and size say (none, one, few, crowd)
+    and the tags this evidence voted for (before fusion with the tagger's own tags)."""
+
+    faces: tuple[FaceSeen, ...]
+    group: str
+    tags: tuple[TagWeight, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "faces": [f.to_json() for f in self.faces],
+            "group": self.group,
+            "tags": [{"tag": t.tag, "weight": round(t.weight, 4)} for t in self.tags],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class TaggerOutput:
     """What a tagger saw in one photo: weighted tags and, for captioning taggers, the caption
-    (kept so that a reply can show it when asked)."""
+    (kept so that a reply can show it when asked); with face evidence on, who is in it."""
 
     tags: tuple[TagWeight, ...]
     caption: str | None = None
+    people: PeopleSeen | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +102,7 @@ class Recommendation:
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape printed by `mri recommend --json` ("caption" only when the
-        tagger wrote one)."""
+        tagger wrote one; "evidence" only when face evidence was looked for)."""
         out: dict[str, Any] = {
             "tags": [{"tag": t.tag, "weight": round(t.weight, 4)} for t in self.tags],
             "songs": [
@@ -86,6 +123,9 @@ class Recommendation:
         }
         if self.extra.get("caption"):
             out["caption"] = self.extra["caption"]
+        people = self.extra.get("people")
+        if isinstance(people, PeopleSeen):
+            out["evidence"] = {"people": people.to_json()}
         return out
 
 

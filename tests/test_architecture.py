@@ -22,3 +22,13 @@ def test_recommender_and_pipeline_import_without_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_face_modules_import_without_torch_or_cv2() -> None:
+    code = (
+        "import sys, core.tagging.factory, core.tagging.fusion, core.tagging.people,"
+        " core.tagging.faces, core.tagging.fer_files;"
+        "print(sorted({'torch', 'cv2', 'h5py', 'fer'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

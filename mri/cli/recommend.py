@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from core.domain import Recommendation
+from core.domain import PeopleSeen, Recommendation
 from mri.cli.context import load_settings
 from mri.cli.errors import UserError
 
@@ -24,6 +24,10 @@ def format_recommendation(rec: Recommendation) -> str:
     lines += ["", f"tagger: {rec.tagger} · catalog: {rec.catalog}"]
     if rec.extra.get("caption"):
         lines.append(f"caption: {rec.extra['caption']}")
+    people = rec.extra.get("people")
+    if isinstance(people, PeopleSeen) and people.faces:
+        expressions = ", ".join(f.expression for f in people.faces)
+        lines.append(f"faces: {len(people.faces)} ({expressions}) · {people.group}")
     if rec.extra.get("tagger_fallback"):
         lines.append(f"note: {rec.extra['tagger_fallback']}")
     return "\n".join(lines)

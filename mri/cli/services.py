@@ -49,7 +49,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     from core.queue import JobQueue
     from core.service import RecommendService
     from core.startup import open_database
-    from core.tagging.factory import missing_weights
+    from core.tagging.factory import faces_problem, missing_weights
 
     settings = load_settings()
     once = settings.model_copy(update={"startup_timeout_seconds": 0.0})  # a person is waiting
@@ -62,6 +62,8 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     data = {"queue": st.queue_kind, "queue_pending": st.queue_pending, **asdict(st.stats)}
     missing = missing_weights(settings.tagger, settings)  # a file check, loads nothing
     data |= {"tagger": settings.tagger, "tagger_missing_weights": missing}
+    problem = faces_problem(settings)
+    data["faces"] = "off" if not settings.faces else f"unavailable: {problem}" if problem else "on"
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -74,6 +76,7 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     votes = f"{st.stats.votes_up} 👍 / {st.stats.votes_down} 👎"
     typer.echo(f"votes: {votes} over {st.stats.requests_total} requests")
     typer.echo(tagger_status(settings.tagger, missing, st.stats.worker_taggers))
+    typer.echo(f"faces: {data['faces']}")
 
 
 def tagger_status(configured: str, missing: dict[str, str], workers: tuple[str, ...]) -> str:

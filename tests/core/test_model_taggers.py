@@ -24,6 +24,7 @@ from core.tagging.caption import CaptionTagger, load_captioner, read_word_table
 from core.tagging.clip import ClipTagger, load_clip, tag_cache_dir
 from core.tagging.ensemble import EnsembleTagger
 from core.tagging.factory import build_tagger, configured_taggers, missing_weights
+from core.tagging.fusion import PeopleFusion
 from core.tagging.hub import local_copy, resolve_model
 from tests.models import TinyModels
 
@@ -179,13 +180,15 @@ def test_ensemble_merges_members_and_keeps_the_caption(
 ) -> None:
     settings = _settings(tmp_path, tiny, ensemble_taggers="clip:1,caption:0.5,imagenet:0.5")
     shared: dict[str, object] = {}
-    tagger = build_tagger("ensemble", default_catalog, settings, shared=shared)  # type: ignore[arg-type]
+    fused = build_tagger("ensemble", default_catalog, settings, shared=shared)  # type: ignore[arg-type]
+    assert isinstance(fused, PeopleFusion)  # MRI_FACES: face evidence around the ensemble
+    tagger = fused.inner
     assert isinstance(tagger, EnsembleTagger)
     assert [t.name for t, _ in tagger.members] == ["clip", "caption", "imagenet"]
     assert set(shared) == {"clip", "caption", "imagenet", "ensemble"}
-    [out] = tagger.tag_batch([PHOTOS[2]])
+    [out] = fused.tag_batch([PHOTOS[2]])
     _assert_catalog_tags(default_catalog, out.tags)
-    assert out.caption
+    assert out.caption and out.people is not None  # the caption survives the fusion
     # the clip cache of the embedded catalog went to the data dir, not the source tree
     assert list((tmp_path / "var" / "cache").glob("clip-tags-*.npy"))
 
@@ -198,7 +201,9 @@ def test_ensemble_leaves_out_members_without_weights(
         tmp_path, tiny, ensemble_taggers="clip:1,caption:1", caption_model="nobody/missing"
     )
     with caplog.at_level(logging.WARNING):
-        tagger = build_tagger("ensemble", default_catalog, settings)
+        tagger = build_tagger(
+            "ensemble", default_catalog, settings.model_copy(update={"faces": False})
+        )
     assert isinstance(tagger, EnsembleTagger) and tagger.version == "ensemble-1:clip=1"
     assert "leaving out caption" in caplog.text
 
