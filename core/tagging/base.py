@@ -43,9 +43,12 @@ class TagScores:
         for key, weight in pairs:
             self.add(key, weight * scale)
 
-    def expand(self, top: int = 5, neighbours: int = 3, strength: float = 0.3) -> None:
+    def expand(
+        self, top: int = 5, neighbours: int = 3, strength: float = 0.3, min_similarity: float = 0.0
+    ) -> None:
         """Let the strongest tags pull in their nearest shown tags in the learned tag space
-        (바다 -> 여름, 해변 ...): cosine of query-side tag vectors, scaled by the source."""
+        (바다 -> 여름, 해변 ...): cosine of query-side tag vectors, scaled by the source; only
+        neighbours at least `min_similarity` close."""
         if not self.scores:
             return
         shown = self.catalog.shown
@@ -58,7 +61,7 @@ class TagScores:
             sims = unit @ unit[position[i]]
             sims[position[i]] = -1.0
             for k in np.argsort(-sims)[:neighbours]:
-                if sims[k] > 0:
+                if sims[k] > max(min_similarity, 0.0):
                     extra[int(shown[k])] += strength * score * float(sims[k])
         for i, w in extra.items():
             self.scores[i] += w

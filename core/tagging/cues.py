@@ -75,6 +75,6 @@ def colour_cues(image: Image.Image) -> list[tuple[str, float]]:
         ("청량한", 0.5 * sky),
         ("하늘", 0.4 * sky),
         ("여름", 0.3 * sky),
-        ("자연", 0.3 * green),  # lower than the others: green is in most outdoor photos
+        ("자연", 0.2 * green),  # lower than the others: green is in most outdoor photos
         ("싱그러운", 0.3 * green),
     ]

@@ -10,7 +10,8 @@
    Only the labels of instruments and stages may match a music genre: a genre names a kind of
    music, not a scene.
 3. Light and colour cues (night, sunset, snow, sky, green).
-4. The strongest tags pull in their neighbours in the learned tag space.
+4. The strongest tags pull in their close neighbours in the learned tag space (cosine >= 0.3:
+   바다 -> 여름 stays, 강아지 -> 음식 at 0.28 does not).
 5. Genre tags, from any of the steps above, are kept only when the photo shows music being
    made: instruments or a stage among its top classes (the tag space put 뉴에이지 next to
    강아지, so expansion alone gave dog photos a genre).
@@ -88,6 +89,7 @@ class ImageNetTagger:
         text_min_z: float = 4.0,
         music_min_evidence: float = 0.2,
         text_for_curated: bool = False,
+        expand_min_similarity: float = 0.3,
         max_tags: int = 12,
         threads: int = 2,
     ) -> None:
@@ -102,6 +104,7 @@ class ImageNetTagger:
         self.music = music_class_indices()
         self.music_min_evidence = music_min_evidence
         self.text_for_curated = text_for_curated
+        self.expand_min_similarity = expand_min_similarity
         self.genres = frozenset(i for i, c in enumerate(catalog.tag_categories) if c == GENRE)
         self.text_votes = self._text_votes(text_min_z)
 
@@ -139,7 +142,7 @@ class ImageNetTagger:
             scores.add_many(self.table.get(c, []), e)
             scores.add_many(self.text_votes[c], e * self.text_weight)
         scores.add_many(colour_cues(image), 0.6)
-        scores.expand()
+        scores.expand(min_similarity=self.expand_min_similarity)
         music = sum(
             e for c, e in zip(top.tolist(), evidence.tolist(), strict=True) if c in self.music
         )

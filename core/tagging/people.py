@@ -55,12 +55,12 @@ def _ramp(value: float, start: float, full: float) -> float:
 @dataclass(frozen=True)
 class PeopleRules:
     """How faces become evidence. Areas are shares of the photo; confidences the cascade's
-    level weights (a clear frontal face scores well above 2, a doubtful one near 0)."""
+    level weights (a clear frontal face scores 3 and more, a doubtful one near 0)."""
 
     min_area: float = 0.001
     full_area: float = 0.02
-    min_confidence: float = 2.0
-    full_confidence: float = 5.0
+    min_confidence: float = 0.0
+    full_confidence: float = 3.0
     counted: float = 0.25  # a face with at least this weight counts as a person
     few: int = 2
     crowd: int = 5

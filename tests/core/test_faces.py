@@ -28,9 +28,10 @@ def detector() -> FaceDetector:
 def test_small_photos_are_scaled_up_and_large_ones_down(detector: FaceDetector) -> None:
     small = detector.grey_copy(Image.new("RGB", (200, 150), (200, 10, 10)))
     large = detector.grey_copy(Image.new("RGB", (1280, 960)))
-    assert small.shape == (240, 320) and small.dtype == np.uint8
-    assert large.shape == (240, 320)
-    assert detector.grey_copy(Image.new("L", (100, 320))).shape == (320, 100)
+    assert small.shape == (204, 272) and small.dtype == np.uint8
+    assert large.shape == (204, 272)
+    assert detector.grey_copy(Image.new("L", (100, 272))).shape == (272, 100)
+    assert FaceDetector(work_side=320).grey_copy(Image.new("L", (200, 150))).shape == (240, 320)
 
 
 def test_no_faces_in_photos_without_people(detector: FaceDetector) -> None:

@@ -151,3 +151,21 @@ def test_e5_label_votes_never_give_genres_to_non_music_classes(tagger: ImageNetT
     # classes the curated table knows vote through it only (e5 matched pug to 방학, 파도)
     assert all(not tagger.text_votes[c] for c in tagger.table)
     assert sum(1 for votes in tagger.text_votes if votes) > 300
+
+
+def test_expansion_pulls_in_only_close_neighbours(default_catalog: Catalog) -> None:
+    shown = default_catalog.shown
+    unit = default_catalog.tag_vectors[shown]
+    unit = unit / np.linalg.norm(unit, axis=1, keepdims=True)
+    position = {int(t): k for k, t in enumerate(shown)}
+    for source in ("강아지", "바다", "카페"):
+        scores = TagScores(default_catalog)
+        scores.add(source, 1.0)
+        scores.expand(min_similarity=0.3)
+        s = position[default_catalog.tag_index[source]]
+        for i in scores.scores:
+            assert unit[position[i]] @ unit[s] >= 0.3 or i == default_catalog.tag_index[source]
+        everything = TagScores(default_catalog)
+        everything.add(source, 1.0)
+        everything.expand()
+        assert set(scores.scores) <= set(everything.scores)
