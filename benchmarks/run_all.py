@@ -12,6 +12,7 @@ BENCHES = [
     "bench_index",
     "bench_build",
     "bench_audio",
+    "bench_faces",
     "bench_taggers",  # about 10 minutes (full-size CLIP and BLIP with random weights)
 ]  # bench_audio_quality (about 40 min) runs on its own
 

@@ -106,6 +106,7 @@ def _numpy_forward(w: dict[str, dict[str, np.ndarray]], face: np.ndarray) -> lis
     return [*outputs, e / e.sum()]
 
 
+@pytest.mark.numeric
 def test_the_port_matches_a_numpy_forward_pass_layer_by_layer(
     model: MiniXception, keras: dict[str, dict[str, np.ndarray]]
 ) -> None:
