@@ -126,18 +126,19 @@ def _strings(song: NamedSong) -> Iterable[tuple[str, str]]:
 
 
 def _lyric_leaks(
-    songs: Sequence[NamedSong], lyrics: Iterable[str], raw_titles: set[str]
+    songs: Sequence[NamedSong], lyrics: Iterable[str], raw_names: set[str]
 ) -> list[tuple[str, str]]:
     """(song title, field) of every field holding LEAK_WINDOW characters of some lyric.
 
-    A title exactly as its source lists it is metadata, not lyric text (some titles quote their
-    own lyrics), so it is not counted. Only titles/field names are returned, never lyric text.
+    A title or album name exactly as its source lists it is metadata, not lyric text (some
+    titles and albums quote their own lyrics), so it is not counted. Only titles/field names are
+    returned, never lyric text.
     """
     corpus = "\x00".join(lyrics)
     leaks: list[tuple[str, str]] = []
     for song in songs:
         for field, text in _strings(song):
-            if field == "title" and text in raw_titles:
+            if field in ("title", "album") and text in raw_names:
                 continue
             windows = (text[i : i + LEAK_WINDOW] for i in range(len(text) - LEAK_WINDOW + 1))
             if any(window in corpus for window in windows):
@@ -246,6 +247,11 @@ def test_leak_check_finds_lyric_text() -> None:
     quoting = NamedSong(title=f"{LYRIC_NIGHT[:LEAK_WINDOW]} (Remix)", artists=("y",))
     assert _lyric_leaks([quoting], LYRICS, set()) == [(quoting.title, "title")]
     assert _lyric_leaks([quoting], LYRICS, {quoting.title}) == []  # a title as listed is metadata
+    album = f"{LYRIC_NIGHT[:LEAK_WINDOW]} (1st Album)"
+    on_album = NamedSong(title="z", artists=("y",), album=album)
+    assert _lyric_leaks([on_album], LYRICS, set()) == [("z", "album")]
+    assert _lyric_leaks([on_album], LYRICS, {album}) == []  # so is an album name as listed
+    assert _lyric_leaks([planted], LYRICS, {planted.keywords[0][0]}) == [("x", "keywords")]
 
 
 # ------------------------------------------------------------------------------------ reader
@@ -370,7 +376,7 @@ def test_reader_rejects_unknown_file_type(tmp_path: Path) -> None:
 
 
 def _raw_lists(shared: Path) -> tuple[list[str], set[str]]:
-    """(lyrics, every title as a source lists it), read for checking only."""
+    """(lyrics, every title and album name as a source lists it), read for checking only."""
     lyrics: list[str] = []
     titles: set[str] = set()
     for path in sorted((shared / CHART_DIR).glob("*.csv")):
@@ -383,9 +389,12 @@ def _raw_lists(shared: Path) -> tuple[list[str], set[str]]:
             titles.update(row["music"].strip() for row in csv.DictReader(fh))
     meta = json.loads((shared / "melon_song_meta" / "song_meta_subset.json").read_text("utf-8"))
     titles.update(row["song_name"].strip() for row in meta)
+    titles.update(row["album_name"].strip() for row in meta if row.get("album_name"))
     for song, lyric in iter_lyrics(shared / "melon_monthly_chart" / "songs.jsonl"):
         lyrics.append(lyric)
         titles.add(song.title)
+        if song.album:
+            titles.add(song.album)
     return lyrics, titles
 
 
