@@ -9,8 +9,32 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.models import RecommendedItem, Request, Vote, WorkerBeat, utcnow
-from core.errors import DuplicateVote, UnknownItem
+from core.db.models import Chat, RecommendedItem, Request, User, Vote, WorkerBeat, utcnow
+from core.errors import DuplicateVote, NotAllowed, UnknownItem
+
+
+def check_item_chat(session: Session, *, item_id: int, platform: str, chat_id: str) -> None:
+    """UnknownItem for an item in no reply; NotAllowed when it was shown in another chat."""
+    row = session.execute(
+        select(Chat.platform, Chat.external_id)
+        .join(Request, Request.chat_id == Chat.id)
+        .join(RecommendedItem, RecommendedItem.request_id == Request.id)
+        .where(RecommendedItem.id == item_id)
+    ).first()
+    if row is None:
+        raise UnknownItem(f"no recommended item {item_id}")
+    if tuple(row) != (platform, chat_id):
+        raise NotAllowed("this song was recommended in another chat")
+
+
+def current_vote(session: Session, *, platform: str, user_id: str, item_id: int) -> int:
+    """The user's vote on an item: +1, -1 or 0 (none)."""
+    value = session.scalar(
+        select(Vote.value)
+        .join(User, User.id == Vote.user_id)
+        .where(Vote.item_id == item_id, User.platform == platform, User.external_id == user_id)
+    )
+    return int(value or 0)
 
 
 def record_vote(session: Session, *, user_id: int, item_id: int, value: int) -> int:

@@ -33,6 +33,22 @@ def get_or_create_user(session: Session, *, platform: str, external_id: str) -> 
     return user
 
 
+def language(session: Session, *, platform: str, external_id: str) -> str:
+    """The user's language ("ko" for someone MRI has not met)."""
+    found = session.scalar(
+        select(User.language).where(User.platform == platform, User.external_id == external_id)
+    )
+    return found or "ko"
+
+
+def set_language(session: Session, *, platform: str, external_id: str, language: str) -> None:
+    get_or_create_user(session, platform=platform, external_id=external_id).language = language
+
+
+def set_display_name(session: Session, *, user_pk: int, name: str) -> None:
+    session.execute(update(User).where(User.id == user_pk).values(display_name=name))
+
+
 def get_or_create_chat(session: Session, *, platform: str, external_id: str, kind: str) -> Chat:
     chat = session.scalar(
         select(Chat).where(Chat.platform == platform, Chat.external_id == external_id)
