@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,3 +125,18 @@ class JobResult:
     error: str | None
     session_id: int | None = None
     list_item_id: int | None = None  # vote on this item to rate the whole list
+
+
+@dataclass(frozen=True, slots=True)
+class VoteOutcome:
+    """What one tap or reaction did, decided in one transaction: the person's vote before and
+    now (+1, -1, or 0 for none), the reply it belongs to and its new counts (for the redraw)."""
+
+    value: int
+    previous: int
+    result: JobResult
+    totals: Mapping[int, tuple[int, int]]
+
+    @property
+    def changed(self) -> bool:
+        return self.value != self.previous

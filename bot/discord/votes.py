@@ -1,8 +1,8 @@
 """Votes: 👍/👎 buttons rate one song, 👍/👎 reactions on a reply rate the whole list.
 
-A button press toggles: the same button again removes the vote (DuplicateVote -> value 0).
-Reactions follow what Discord shows: adding one stores it, removing the one that is the
-current vote removes it (removing an older, replaced reaction changes nothing).
+A button press toggles (the same button again removes the vote) and reactions follow what
+Discord shows (adding one stores it, removing the one that is the current vote removes it; an
+older, replaced reaction changes nothing): both decided in one transaction by the service.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bot.discord.views import vote_view
 from bot.formatting import error_text, parse_vote
 from bot.i18n import text
 from core.domain import JobResult
-from core.errors import DuplicateVote, MriError
+from core.errors import MriError
 
 if TYPE_CHECKING:
     from bot.discord.client import MriBot
@@ -126,42 +126,23 @@ class Votes:
         await interaction.response.defer()  # within Discord's 3 s; the message is edited below
         user_id = str(interaction.user.id)
         lang = await self.bot.lang(user_id)
-        chat_id = str(interaction.channel_id)
         try:
-            try:
-                stored = await self.service.record_vote(
-                    platform=PLATFORM,
-                    user_id=user_id,
-                    item_id=item_id,
-                    value=value,
-                    chat_id=chat_id,
-                )
-            except DuplicateVote:  # the same button again: take the vote back
-                stored = await self.service.record_vote(
-                    platform=PLATFORM, user_id=user_id, item_id=item_id, value=0, chat_id=chat_id
-                )
+            outcome = await self.service.toggle_vote(
+                platform=PLATFORM, user_id=user_id, item_id=item_id, value=value,
+                chat_id=str(interaction.channel_id),
+            )  # fmt: skip
         except MriError as exc:
             log.info("vote by %s on item %s refused: %s", user_id, item_id, exc)
             await interaction.followup.send(error_text(exc, lang), ephemeral=True)
             return
-        await self._redraw(interaction, item_id, lang)
-        await interaction.followup.send(text(VOTE_TEXTS[stored], lang), ephemeral=True)
-
-    async def _redraw(self, interaction: discord.Interaction[Any], item_id: int, lang: str) -> None:
-        """Show the new counts on the buttons."""
-        try:
-            job = await self.service.job_of_item(item_id)
-            result = await self.service.result(job)
-            totals = await self.service.vote_totals(job)
-        except MriError as exc:
-            log.info("no redraw for item %s: %s", item_id, exc)
-            return
         if interaction.message is not None:
-            self.index.remember(interaction.message.id, result)
-        try:
-            await interaction.edit_original_response(view=vote_view(result, totals, lang))
+            self.index.remember(interaction.message.id, outcome.result)
+        try:  # the new counts on the buttons
+            view = vote_view(outcome.result, dict(outcome.totals), lang)
+            await interaction.edit_original_response(view=view)
         except discord.HTTPException as exc:
             log.info("buttons of item %s not redrawn: %s", item_id, exc)
+        await interaction.followup.send(text(VOTE_TEXTS[outcome.value], lang), ephemeral=True)
 
     async def on_reaction(self, event: discord.RawReactionActionEvent, added: bool) -> None:
         me = self.bot.user
@@ -174,21 +155,13 @@ class Votes:
         if reply is None or reply.list_item_id is None:
             return
         user_id, item_id = str(event.user_id), reply.list_item_id
-        chat_id = str(event.channel_id)
         try:
-            if not added:
-                current = await self.service.current_vote(
-                    platform=PLATFORM, user_id=user_id, item_id=item_id
-                )
-                if current != value:
-                    return  # an older reaction the user already replaced
-                value = 0
-            await self.service.record_vote(
-                platform=PLATFORM, user_id=user_id, item_id=item_id, value=value, chat_id=chat_id
-            )
-        except DuplicateVote:
-            return
+            outcome = await self.service.react_vote(
+                platform=PLATFORM, user_id=user_id, item_id=item_id, value=value, added=added,
+                chat_id=str(event.channel_id),
+            )  # fmt: skip
         except MriError as exc:
             log.info("reaction vote by %s on item %s ignored: %s", user_id, item_id, exc)
             return
-        log.info("user %s voted %+d on the whole list of job %s", user_id, value, reply.job_id)
+        if outcome.changed:
+            log.info("user %s: whole-list vote %+d on job %s", user_id, outcome.value, reply.job_id)

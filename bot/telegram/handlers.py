@@ -22,12 +22,13 @@ from bot.ratelimit import RateLimiter
 from bot.telegram.delivery import PLATFORM, Delivery
 from bot.telegram.render import vote_keyboard
 from core.config import Settings
-from core.errors import DuplicateVote, InvalidImage, MriError
+from core.errors import InvalidImage, MriError
 from core.service import NoOpenPlaylist, RecommendService
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 FORGET = "forget"
+VOTE_TEXTS = {1: "vote_up", -1: "vote_down", 0: "vote_removed"}
 
 
 class TelegramHandlers:
@@ -297,34 +298,21 @@ class TelegramHandlers:
             await query.answer(text("vote_unknown", lang))
             return
         item_id, value = vote
-        uid = str(user.id)
         try:
-            if (
-                await self.service.current_vote(platform=PLATFORM, user_id=uid, item_id=item_id)
-                == value
-            ):
-                value = 0  # the same button again removes the vote
-            await self.service.record_vote(
-                platform=PLATFORM, user_id=uid, item_id=item_id, value=value, chat_id=str(chat.id)
-            )
-        except DuplicateVote:
-            value = 0
+            outcome = await self.service.toggle_vote(
+                platform=PLATFORM, user_id=str(user.id), item_id=item_id, value=value,
+                chat_id=str(chat.id),
+            )  # fmt: skip
         except MriError as exc:
             await query.answer(error_text(exc, lang), show_alert=False)
             return
-        await query.answer(text({1: "vote_up", -1: "vote_down", 0: "vote_removed"}[value], lang))
-        await self._redraw(query.message, item_id, lang)
-
-    async def _redraw(self, message: object, item_id: int, lang: str) -> None:
-        if not isinstance(message, Message):
-            return
-        job = await self.service.job_of_item(item_id)
-        result = await self.service.result(job)
-        totals = await self.service.vote_totals(job)
-        try:
-            await message.edit_reply_markup(reply_markup=vote_keyboard(result, totals, lang))
-        except TelegramError as exc:  # "message is not modified" and friends
-            log.debug("keyboard not redrawn: %s", exc)
+        await query.answer(text(VOTE_TEXTS[outcome.value], lang))
+        if isinstance(query.message, Message):
+            keyboard = vote_keyboard(outcome.result, dict(outcome.totals), lang)
+            try:
+                await query.message.edit_reply_markup(reply_markup=keyboard)
+            except TelegramError as exc:  # "message is not modified" and friends
+                log.debug("keyboard not redrawn: %s", exc)
 
     async def _forget_answer(self, update: Update, data: str, lang: str) -> None:
         query, user = update.callback_query, update.effective_user

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from core.config import Settings
 from core.db.database import Database
-from core.domain import JobResult
+from core.domain import JobResult, VoteOutcome
 from core.queue import JobQueue
 from core.service.accounts import Accounts, ServiceStatus
 from core.service.playlists import Playlists
@@ -117,6 +117,24 @@ class RecommendService:
         return await self.results.undelivered(platform)
 
     # -- votes -----------------------------------------------------------------------------
+
+    async def toggle_vote(
+        self, *, platform: str, user_id: str, item_id: int, value: int, chat_id: str
+    ) -> VoteOutcome:
+        """A 👍 (+1) or 👎 (-1) button in `chat_id`: adds the vote, changes it, or removes it when
+        it was already this one, in one transaction; the outcome carries the new counts."""
+        return await self.votes.toggle_vote(
+            platform=platform, user_id=user_id, item_id=item_id, value=value, chat_id=chat_id
+        )
+
+    async def react_vote(
+        self, *, platform: str, user_id: str, item_id: int, value: int, added: bool, chat_id: str
+    ) -> VoteOutcome:
+        """A 👍/👎 reaction added or removed (the whole-list vote on Discord)."""
+        return await self.votes.react_vote(
+            platform=platform, user_id=user_id, item_id=item_id, value=value, added=added,
+            chat_id=chat_id,
+        )  # fmt: skip
 
     async def record_vote(
         self, *, platform: str, user_id: str, item_id: int, value: int, chat_id: str | None = None

@@ -2,12 +2,57 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from core.db import feedback, people
-from core.db.results import job_of_item, request_pk
+from core.db.results import job_of_item, load_result, request_pk
+from core.domain import VoteOutcome
 from core.service.base import Component
 
 
 class Votes(Component):
+    async def toggle_vote(
+        self, *, platform: str, user_id: str, item_id: int, value: int, chat_id: str
+    ) -> VoteOutcome:
+        """A 👍 (+1) or 👎 (-1) button: adds the vote, changes it, or removes it when it was
+        already this one; decided in one transaction. UnknownItem, NotAllowed (another chat)."""
+        return await self.run(self._change, platform, user_id, item_id, value, chat_id, "toggle")
+
+    async def react_vote(
+        self, *, platform: str, user_id: str, item_id: int, value: int, added: bool, chat_id: str
+    ) -> VoteOutcome:
+        """A 👍/👎 reaction added (the vote becomes `value`) or removed (the vote goes if it is
+        `value`); decided in one transaction."""
+        mode: feedback.VoteMode = "set" if added else "unset"
+        return await self.run(self._change, platform, user_id, item_id, value, chat_id, mode)
+
+    def _change(
+        self,
+        platform: str,
+        user_id: str,
+        item_id: int,
+        value: int,
+        chat_id: str,
+        mode: feedback.VoteMode,
+    ) -> VoteOutcome:
+        for attempt in range(3):
+            try:
+                with self.db.transaction() as s:
+                    feedback.check_item_chat(s, item_id=item_id, platform=platform, chat_id=chat_id)
+                    user = people.get_or_create_user(s, platform=platform, external_id=user_id)
+                    before, after = feedback.change_vote(
+                        s, user_id=user.id, item_id=item_id, value=value, mode=mode
+                    )
+                    job = job_of_item(s, item_id)
+                    result = load_result(s, job)
+                    pk = request_pk(s, job)
+                    totals = feedback.vote_totals(s, request_id=pk)
+                return VoteOutcome(after, before, result, totals)
+            except IntegrityError:  # the user row appeared or vanished meanwhile: decide again
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     async def record_vote(
         self, *, platform: str, user_id: str, item_id: int, value: int, chat_id: str | None = None
     ) -> int:
