@@ -180,6 +180,15 @@ class Settings(BaseSettings):
         description="Address the webhook server binds (the TLS reverse proxy forwards to it).",
     )
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535, description="Webhook port.")
+    delivery_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A reply being sent is someone's for this long: if its adapter dies (or the "
+        "send fails) any adapter of the platform retries it after that, editing the same message.",
+    )
+    delivery_sweep_seconds: float = Field(
+        default=5.0, gt=0, description="How often each adapter looks for replies still owed."
+    )
     discord_token: SecretStr | None = Field(
         default=None, description="Discord bot token (never logged)."
     )

@@ -140,3 +140,12 @@ class VoteOutcome:
     @property
     def changed(self) -> bool:
         return self.value != self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryClaim:
+    """The caller may deliver this job's reply until its lease ends (core/db/delivery.py)."""
+
+    job_id: str
+    reply_ref: str | None  # the message that holds the reply (edit it); None: send a new one
+    attempt: int

@@ -167,20 +167,31 @@ class Delivery:
             log.warning("job %s: cannot wait for it: %s", job_id, exc)
             await target.say(error_text(exc, lang, max_mb=self.max_mb))
             return
-        if await self.service.claim_delivery(job_id):
+        if await self.service.claim_delivery(job_id) is not None:
             log.info("job %s failed (%s)", job_id, exc.code)
-            await target.say(error_text(exc, lang, max_mb=self.max_mb))
+            try:
+                await target.say(error_text(exc, lang, max_mb=self.max_mb))
+            except discord.HTTPException as failed:
+                await self.service.release_delivery(job_id, str(failed))
+                return
+            await self.service.confirm_delivery(job_id, None)
 
     async def deliver(
         self, result: JobResult, target: ReplyTarget, lang: str, *, who: str | None = None
     ) -> None:
         """Send the answer unless some other waiter (or process) already did."""
-        if not await self.service.claim_delivery(result.job_id):
+        if await self.service.claim_delivery(result.job_id) is None:
             return
-        if result.kind == "photo" and result.session_id is not None:
-            await target.say(joined_text(result, lang, who))
+        try:
+            if result.kind == "photo" and result.session_id is not None:
+                await target.say(joined_text(result, lang, who))
+                await self.service.confirm_delivery(result.job_id, None)
+                return
+            message = await target.show(result_embed(result, lang), vote_view(result, {}, lang))
+        except discord.HTTPException as exc:
+            await self.service.release_delivery(result.job_id, str(exc))
             return
-        message = await target.show(result_embed(result, lang), vote_view(result, {}, lang))
+        await self.service.confirm_delivery(result.job_id, str(message.id))
         self.bot.votes.index.remember(message.id, result)
         log.info("job %s delivered as message %s", result.job_id, message.id)
         if result.list_item_id is not None:
@@ -209,9 +220,10 @@ class Delivery:
                 )
                 if result.status == "done":
                     await self.deliver(result, target, lang)
-                elif await self.service.claim_delivery(job_id):
+                elif await self.service.claim_delivery(job_id) is not None:
                     code = result.error or result.status
                     await target.say(failure_text(code, lang, max_mb=self.max_mb))
+                    await self.service.confirm_delivery(job_id, None)
                 sent += 1
             except (MriError, discord.HTTPException) as exc:
                 log.warning("job %s: late delivery failed: %s", job_id, exc)

@@ -94,16 +94,20 @@ class Delivery:
             return
         finally:
             self.waiting.discard(job_id)  # from here on the reply is claimed: `close` waits
-        if not await self.service.claim_delivery(job_id):
+        if await self.service.claim_delivery(job_id) is None:
             return
-        if isinstance(outcome, JobFailed):
-            await self._show(
-                placeholder, await self.service.result(job_id), error_text(outcome, lang)
-            )
-        elif on_done == "ack":
-            await self._ack_playlist(outcome, placeholder, lang, who or outcome.user_id)
-        else:
-            await self.send_result(outcome, placeholder, lang)
+        try:
+            if isinstance(outcome, JobFailed):
+                text_ = error_text(outcome, lang)
+                ref = await self._show(placeholder, await self.service.result(job_id), text_)
+            elif on_done == "ack":
+                ref = await self._ack_playlist(outcome, placeholder, lang, who or outcome.user_id)
+            else:
+                ref = await self.send_result(outcome, placeholder, lang)
+        except TelegramError as exc:  # retried after the lease by any bot process
+            await self.service.release_delivery(job_id, str(exc))
+            return
+        await self.service.confirm_delivery(job_id, ref)
 
     async def _wait(self, job_id: str, placeholder: Message | None, lang: str) -> JobResult:
         deadline = time.monotonic() + self.settings.job_expire_seconds
@@ -118,7 +122,7 @@ class Delivery:
                     told = True
                     await self._edit(placeholder, text("still_working", lang))
 
-    async def send_result(self, result: JobResult, placeholder: Message | None, lang: str) -> None:
+    async def send_result(self, result: JobResult, placeholder: Message | None, lang: str) -> str:
         """The reply: edit the placeholder in place, or send a new message replying to the photo."""
         totals = await self.service.vote_totals(result.job_id)
         body, keyboard = reply_html(result, lang), vote_keyboard(result, totals, lang)
@@ -130,10 +134,10 @@ class Delivery:
                     reply_markup=keyboard,
                     link_preview_options=NO_PREVIEW,
                 )
-                return
+                return str(placeholder.message_id)
             except BadRequest as exc:  # deleted meanwhile: send a fresh message instead
                 log.info("job %s: placeholder not editable (%s)", result.job_id, exc)
-        await self.bot.send_message(
+        sent = await self.bot.send_message(
             chat_id=int(result.chat_id),
             text=body,
             parse_mode=ParseMode.HTML,
@@ -142,23 +146,27 @@ class Delivery:
             reply_to_message_id=_message_id(result.message_ref),
             allow_sending_without_reply=True,
         )
+        return str(sent.message_id)
 
     async def _ack_playlist(
         self, result: JobResult, placeholder: Message | None, lang: str, who: str
-    ) -> None:
+    ) -> str:
         tags = hashtags(result.tags, limit=3)
-        await self._show(placeholder, result, text("playlist_joined", lang, user=who, tags=tags))
+        return await self._show(
+            placeholder, result, text("playlist_joined", lang, user=who, tags=tags)
+        )
 
-    async def _show(self, placeholder: Message | None, result: JobResult, message: str) -> None:
+    async def _show(self, placeholder: Message | None, result: JobResult, message: str) -> str:
         if placeholder is not None:
             await self._edit(placeholder, message)
-            return
-        await self.bot.send_message(
+            return str(placeholder.message_id)
+        sent = await self.bot.send_message(
             chat_id=int(result.chat_id),
             text=message,
             reply_to_message_id=_message_id(result.message_ref),
             allow_sending_without_reply=True,
         )
+        return str(sent.message_id)
 
     async def _edit(self, placeholder: Message | None, message: str) -> None:
         if placeholder is None:
@@ -176,18 +184,22 @@ class Delivery:
                 continue
             try:
                 result = await self.service.result(job_id)
-                if not await self.service.claim_delivery(job_id):
+                if await self.service.claim_delivery(job_id) is None:
                     continue
+            except MriError as exc:
+                log.warning("job %s: late delivery failed: %s", job_id, exc)
+                continue
+            try:
                 lang = await self.service.language(platform=PLATFORM, user_id=result.user_id)
                 if result.status == "done":
-                    await self.send_result(result, None, lang)
+                    ref = await self.send_result(result, None, lang)
                 else:
-                    await self._show(
-                        None, result, error_text(JobFailed(result.error or result.status, ""), lang)
-                    )
+                    failure = error_text(JobFailed(result.error or result.status, ""), lang)
+                    ref = await self._show(None, result, failure)
+                await self.service.confirm_delivery(job_id, ref)
                 sent += 1
             except (MriError, TelegramError) as exc:
-                log.warning("job %s: late delivery failed: %s", job_id, exc)
+                await self.service.release_delivery(job_id, str(exc))
         return sent
 
     async def orphan_loop(self, interval: float = 10.0) -> None:

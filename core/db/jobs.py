@@ -6,7 +6,7 @@
     queued/running older than the expiry ──► expired
 
 A job runs at least once; `claim` is a compare-and-set, so a second run of a finished job is a
-no-op, and `claim_delivery` lets exactly one caller send the reply.
+no-op. Getting the reply into the chat is core/db/delivery.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.db.models import Chat, RecommendedItem, Request, utcnow
+from core.db.models import RecommendedItem, Request, utcnow
 
 LIST_ITEM = "list"  # song_id of the rank-0 item: a vote on the whole reply
 
@@ -233,36 +233,6 @@ def finished(session: Session, job_ids: Sequence[str]) -> dict[str, str]:
         )
     ).all()
     return {j: s for j, s in rows}
-
-
-def claim_delivery(session: Session, *, job_id: str) -> bool:
-    """True for exactly one caller per finished job: that caller sends the reply."""
-    result = session.execute(
-        update(Request)
-        .where(
-            Request.job_id == job_id,
-            Request.delivered_at.is_(None),
-            Request.status.in_(("done", "failed", "expired")),
-        )
-        .values(delivered_at=utcnow())
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def undelivered(session: Session, *, platform: str, limit: int = 100) -> list[str]:
-    """Finished jobs of a platform whose reply was never sent (an adapter restarted)."""
-    rows = session.scalars(
-        select(Request.job_id)
-        .join(Chat, Chat.id == Request.chat_id)
-        .where(
-            Chat.platform == platform,
-            Request.delivered_at.is_(None),
-            Request.status.in_(("done", "failed", "expired")),
-        )
-        .order_by(Request.created_at)
-        .limit(limit)
-    ).all()
-    return list(rows)
 
 
 def live_jobs(session: Session, job_ids: Sequence[str]) -> set[str]:

@@ -143,6 +143,13 @@ class Request(Base):
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     latency_ms: Mapped[int | None]
+    # Delivery, in two phases (core/db/delivery.py): claimed with a lease, sent or edited,
+    # then confirmed (delivered_at). reply_ref is the chat message that holds (or will hold)
+    # the answer, so a retry edits it rather than sending a second one.
+    reply_ref: Mapped[str | None] = mapped_column(String(64))
+    delivery_lease_until: Mapped[dt.datetime | None]
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivery_error: Mapped[str | None] = mapped_column(String(200))
     delivered_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

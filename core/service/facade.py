@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from core.config import Settings
 from core.db.database import Database
-from core.domain import JobResult, VoteOutcome
+from core.domain import DeliveryClaim, JobResult, VoteOutcome
 from core.queue import JobQueue
 from core.service.accounts import Accounts, ServiceStatus
 from core.service.playlists import Playlists
@@ -108,13 +108,27 @@ class RecommendService:
         """The stored state of a job (any status). UnknownJob if there is none."""
         return await self.results.result(job_id)
 
-    async def claim_delivery(self, job_id: str) -> bool:
-        """True exactly once per finished job: the caller that gets True sends the reply."""
+    async def set_reply_ref(self, job_id: str, reply_ref: str) -> None:
+        """Remember the message shown for a job before its answer (a placeholder)."""
+        await self.results.set_reply_ref(job_id, reply_ref)
+
+    async def claim_delivery(self, job_id: str) -> DeliveryClaim | None:
+        """Phase one: the right to send (or edit in) this finished job's reply, for
+        MRI_DELIVERY_LEASE_SECONDS; None when delivered, unfinished or claimed by another."""
         return await self.results.claim_delivery(job_id)
 
-    async def undelivered(self, platform: str) -> list[str]:
-        """Finished jobs whose reply was never sent (for an adapter that restarted)."""
-        return await self.results.undelivered(platform)
+    async def confirm_delivery(self, job_id: str, reply_ref: str | None) -> bool:
+        """Phase two: the reply is out (in message `reply_ref`)."""
+        return await self.results.confirm_delivery(job_id, reply_ref)
+
+    async def release_delivery(self, job_id: str, error: str, *, permanent: bool = False) -> bool:
+        """The send failed: retried later by any adapter (or given up if `permanent`)."""
+        return await self.results.release_delivery(job_id, error, permanent=permanent)
+
+    async def undelivered(self, platform: str, older_than: float = 0.0) -> list[str]:
+        """Finished jobs whose reply is owed and free to claim (restart, failed send, an
+        adapter that died holding it)."""
+        return await self.results.undelivered(platform, older_than)
 
     # -- votes -----------------------------------------------------------------------------
 

@@ -7,10 +7,10 @@ import contextlib
 import logging
 
 from core.config import Settings
-from core.db import jobs
+from core.db import delivery, jobs
 from core.db.database import Database
 from core.db.results import load_result
-from core.domain import JobResult
+from core.domain import DeliveryClaim, JobResult
 from core.errors import JobFailed, JobTimeout, UnknownJob
 from core.notify import Listener
 from core.queue import JobQueue
@@ -104,20 +104,63 @@ class Results(Component):
 
         return await self.run(load)
 
-    async def claim_delivery(self, job_id: str) -> bool:
-        """True exactly once per finished job: the caller that gets True sends the reply."""
+    # -- delivery, in two phases (core/db/delivery.py) -------------------------------------
 
-        def claim() -> bool:
+    async def set_reply_ref(self, job_id: str, reply_ref: str) -> None:
+        """The message shown for this job before its answer (a placeholder): a retry by any
+        adapter edits it instead of sending a second message."""
+
+        def store() -> None:
             with self.db.transaction() as s:
-                return jobs.claim_delivery(s, job_id=job_id)
+                delivery.set_reply_ref(s, job_id=job_id, reply_ref=reply_ref)
+
+        await self.run(store)
+
+    async def claim_delivery(self, job_id: str) -> DeliveryClaim | None:
+        """The right to deliver a finished job's reply for MRI_DELIVERY_LEASE_SECONDS; None
+        when it is delivered, unfinished, or someone else's lease runs."""
+
+        def claim() -> DeliveryClaim | None:
+            with self.db.transaction() as s:
+                lease = self.settings.delivery_lease_seconds
+                return delivery.claim(s, job_id=job_id, lease_seconds=lease)
 
         return await self.run(claim)
 
-    async def undelivered(self, platform: str) -> list[str]:
-        """Finished jobs whose reply was never sent (for an adapter that restarted)."""
+    async def confirm_delivery(self, job_id: str, reply_ref: str | None) -> bool:
+        """The reply is out, in message `reply_ref`."""
+
+        def confirm() -> bool:
+            with self.db.transaction() as s:
+                return delivery.confirm(s, job_id=job_id, reply_ref=reply_ref)
+
+        return await self.run(confirm)
+
+    async def release_delivery(self, job_id: str, error: str, *, permanent: bool = False) -> bool:
+        """Sending failed: any adapter retries after a short back-off; a permanent failure (or
+        too many) gives the reply up. True when given up."""
+
+        def release() -> bool:
+            with self.db.transaction() as s:
+                return delivery.release(
+                    s, job_id=job_id, error=error, permanent=permanent,
+                    retry_after=min(self.settings.delivery_lease_seconds, 10.0),
+                )  # fmt: skip
+
+        given_up = await self.run(release)
+        log.log(
+            logging.ERROR if given_up else logging.WARNING,
+            "job %s: reply not delivered (%s)%s", job_id, error,
+            "; given up" if given_up else "; will retry",
+        )  # fmt: skip
+        return given_up
+
+    async def undelivered(self, platform: str, older_than: float = 0.0) -> list[str]:
+        """Finished jobs whose reply is owed and free to claim: their adapter restarted, its
+        send failed, or it died holding the claim (lease over)."""
 
         def find() -> list[str]:
             with self.db.reader() as s:
-                return jobs.undelivered(s, platform=platform)
+                return delivery.owed(s, platform=platform, older_than=older_than)
 
         return await self.run(find)

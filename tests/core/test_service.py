@@ -85,8 +85,11 @@ async def test_photo_in_answer_out(env: Env) -> None:
     assert len(result.items) == 10 and all(i.title and i.artists for i in result.items)
     assert [i.rank for i in result.items] == list(range(1, 11))
     assert env.service.queue.photos.job_ids() == []  # deleted when the job ended
-    assert await env.service.claim_delivery(job) is True
-    assert await env.service.claim_delivery(job) is False
+    claim = await env.service.claim_delivery(job)
+    assert claim is not None and claim.reply_ref is None  # nothing shown yet: send anew
+    assert await env.service.claim_delivery(job) is None  # leased
+    assert await env.service.confirm_delivery(job, "m-1")
+    assert await env.service.claim_delivery(job) is None
 
 
 async def test_text_query(env: Env) -> None:
@@ -125,7 +128,7 @@ async def test_bad_inputs_get_typed_errors(env: Env) -> None:
         await env.service.wait(job)
     assert failed.value.code == "invalid_image:not_image"
     assert env.service.queue.photos.job_ids() == []  # no orphan photo after a final failure
-    assert await env.service.claim_delivery(job)  # the apology is sent once, too
+    assert await env.service.claim_delivery(job) is not None  # the apology is sent, too
 
 
 async def test_votes_through_the_service(env: Env) -> None:
