@@ -149,3 +149,13 @@ class DeliveryClaim:
     job_id: str
     reply_ref: str | None  # the message that holds the reply (edit it); None: send a new one
     attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedPlaylist:
+    """A group playlist whose time ran out: its blend is queued as `job_id` in `chat_id`;
+    `lang` is the language of the member who opened it (for the announcement)."""
+
+    job_id: str
+    chat_id: str
+    lang: str

@@ -241,9 +241,25 @@ class JobRunner:
             )
         return out
 
+    def _await_members(self, session_id: int) -> int:
+        """Let photos of the session still being tagged make it into the blend: wait while any
+        is queued or running, at most MRI_JOB_WAIT_SECONDS (and half the job's lease, so the
+        reaper never takes the job from a worker that waits). Returns how many are left out."""
+        bound = min(self.settings.job_wait_seconds, self.settings.job_lease_seconds / 2)
+        deadline = time.monotonic() + bound
+        while True:
+            with self.db.reader() as s:
+                pending = jobs.unfinished_members(s, session_id=session_id)
+            if not pending or time.monotonic() >= deadline:
+                return pending
+            time.sleep(0.1)
+
     def _playlist(
         self, session_id: int | None
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str, str]:
+        if session_id is not None and (left_out := self._await_members(session_id)):
+            log.warning("playlist session %s: blended without %d photo(s) still running",
+                        session_id, left_out)  # fmt: skip
         with self.db.reader() as s:
             rows = s.execute(
                 select(

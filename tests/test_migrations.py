@@ -23,6 +23,7 @@ def _columns(db: Database, table: str) -> dict[str, dict[str, object]]:
 
 # revision -> what must hold once the migration after it is reverted
 REVERTED = {
+    "0004": lambda db: "deadline" not in _columns(db, "playlist_sessions"),
     "0003": lambda db: "reply_ref" not in _columns(db, "requests"),
     "0002": lambda db: _columns(db, "requests")["user_id"]["nullable"] is False,
     "0001": lambda db: "display_name" not in _columns(db, "users"),

@@ -64,8 +64,6 @@ class Intake:
         self.service = bot.service
         self.settings = bot.settings
         self.limiter = bot.limiter
-        # channel id -> photo jobs sent to its open playlist and not yet blended
-        self.session_jobs: dict[int, set[str]] = {}
 
     async def _allowed(self, user_id: int, target: ReplyTarget, lang: str) -> bool:
         key = f"discord:{user_id}"
@@ -114,8 +112,6 @@ class Intake:
             await target.say(error_text(exc, lang, max_mb=max_mb))
             return
         log.info("job %s: photo from user %s in channel %s", job, user_id, channel_id)
-        if session_id is not None:
-            self.session_jobs.setdefault(channel_id, set()).add(job)
         await self.bot.delivery.follow(job, target, lang, who=user_name)
 
     async def mood(

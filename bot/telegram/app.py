@@ -96,14 +96,20 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
     app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     app.add_error_handler(handlers.on_error)
+    # PTB's JobQueue (runs from Application.start): answers still owed (from before a restart,
+    # failed sends) and group playlists whose time is up.
+    assert app.job_queue is not None  # python-telegram-bot[job-queue]
+    every = settings.delivery_sweep_seconds
+    app.job_queue.run_repeating(handlers.delivery.sweep, every, first=0.1, name="late-deliveries")
+    app.job_queue.run_repeating(
+        handlers.close_due_playlists, every, first=every, name="playlist-deadlines"
+    )
     return app
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
-    """Register the command menu and start delivering answers owed from before a restart."""
-    handlers: TelegramHandlers = app.bot_data["handlers"]
+    """Register the command menu."""
     await app.bot.set_my_commands([BotCommand(c, c) for c in COMMANDS])
-    app.create_task(handlers.delivery.orphan_loop(), name="late-deliveries")
 
 
 async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]

@@ -202,14 +202,12 @@ class Delivery:
                 await self.service.release_delivery(job_id, str(exc))
         return sent
 
-    async def orphan_loop(self, interval: float = 10.0) -> None:
-        """Runs for the life of the bot: late answers arrive within `interval` seconds."""
-        while True:
-            try:
-                await self.deliver_orphans()
-            except (MriError, TelegramError, OSError) as exc:
-                log.warning("late-delivery sweep failed: %s", exc)
-            await asyncio.sleep(interval)
+    async def sweep(self, context: object = None) -> None:
+        """A JobQueue job: late answers arrive within MRI_DELIVERY_SWEEP_SECONDS."""
+        try:
+            await self.deliver_orphans()
+        except (MriError, TelegramError, OSError) as exc:
+            log.warning("late-delivery sweep failed: %s", exc)
 
 
 def _message_id(ref: str | None) -> int | None:

@@ -7,7 +7,6 @@ answered, and while a /playlist is open such photos join it instead.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
@@ -40,7 +39,6 @@ class TelegramHandlers:
         self.app = app
         self.delivery = Delivery(settings, service, app.bot)
         self.limiter = RateLimiter(settings.user_requests_per_minute, 60.0)
-        self.playlist_timers: dict[str, asyncio.Task[None]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -236,20 +234,9 @@ class TelegramHandlers:
             return
         await self.service.open_playlist(platform=PLATFORM, chat_id=chat_id, user_id=str(user.id))
         await message.reply_text(text("playlist_started", lang))
-        if chat_id not in self.playlist_timers or self.playlist_timers[chat_id].done():
-            # A plain task, not app.create_task: Application.stop() must not wait out the window.
-            self.playlist_timers[chat_id] = asyncio.create_task(
-                self._close_later(chat_id, str(user.id), lang), name=f"playlist-{chat_id}"
-            )
 
     async def close(self) -> None:
-        """Cancel open playlist windows (their sessions stay open in the database) and stop
-        waiting for unfinished jobs (the next start delivers them)."""
-        timers = list(self.playlist_timers.values())
-        self.playlist_timers.clear()
-        for timer in timers:
-            timer.cancel()
-        await asyncio.gather(*timers, return_exceptions=True)
+        """Stop waiting for unfinished jobs (the next start delivers them)."""
         await self.delivery.close()
 
     async def _finish_playlist(
@@ -264,22 +251,18 @@ class TelegramHandlers:
             if message is not None:
                 await message.reply_text(text("playlist_none", lang))
             return
-        timer = self.playlist_timers.pop(chat_id, None)
-        if timer is not None and timer is not asyncio.current_task():
-            timer.cancel()
-        placeholder = (
-            await message.reply_text(text("listening", lang))
-            if message is not None
-            else await self.app.bot.send_message(
-                int(chat_id), text("playlist_closed_by_time", lang)
-            )
-        )
+        placeholder = await message.reply_text(text("listening", lang)) if message else None
         self.delivery.start(job, placeholder, lang)
 
-    async def _close_later(self, chat_id: str, user_id: str, lang: str) -> None:
-        await asyncio.sleep(self.settings.playlist_window_seconds)
-        if await self.service.open_playlist_id(platform=PLATFORM, chat_id=chat_id) is not None:
-            await self._finish_playlist(chat_id, user_id, None, lang)
+    async def close_due_playlists(self, context: Context) -> None:
+        """A JobQueue job: close the playlists whose time is up (opened by this process or
+        another, before a restart too) and answer each with its blend."""
+        for closed in await self.service.close_due_playlists(PLATFORM):
+            placeholder = await self.app.bot.send_message(
+                int(closed.chat_id), text("playlist_closed_by_time", closed.lang)
+            )
+            await self.service.set_reply_ref(closed.job_id, str(placeholder.message_id))
+            self.delivery.start(closed.job_id, placeholder, closed.lang)
 
     # -- buttons -----------------------------------------------------------------------------
 

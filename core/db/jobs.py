@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.db.models import RecommendedItem, Request, utcnow
@@ -42,7 +42,7 @@ def create_request(
     job_id: str,
     kind: str,
     chat_id: int,
-    user_id: int,
+    user_id: int | None,
     message_ref: str | None = None,
     photo_sha256: str | None = None,
     query_text: str | None = None,
@@ -233,6 +233,22 @@ def finished(session: Session, job_ids: Sequence[str]) -> dict[str, str]:
         )
     ).all()
     return {j: s for j, s in rows}
+
+
+def unfinished_members(session: Session, *, session_id: int) -> int:
+    """Photos of a playlist session still queued or running (a blend waits for them)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Request)
+            .where(
+                Request.session_id == session_id,
+                Request.kind == "photo",
+                Request.status.in_(("queued", "running")),
+            )
+        )
+        or 0
+    )
 
 
 def live_jobs(session: Session, job_ids: Sequence[str]) -> set[str]:

@@ -88,7 +88,8 @@ class Chat(Base):
 
 
 class PlaylistSession(Base):
-    """A group playlist being collected in a chat: members' photos join until it is done."""
+    """A group playlist being collected in a chat: members' photos (requests with this
+    session_id) join until it is done or its deadline passes (any adapter process closes it)."""
 
     __tablename__ = "playlist_sessions"
     __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
@@ -98,6 +99,7 @@ class PlaylistSession(Base):
     opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(8), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deadline: Mapped[dt.datetime | None]  # None: opened before migration 0005 (created + window)
     closed_at: Mapped[dt.datetime | None]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from core.config import Settings
 from core.db.database import Database
-from core.domain import DeliveryClaim, JobResult, VoteOutcome
+from core.domain import ClosedPlaylist, DeliveryClaim, JobResult, VoteOutcome
 from core.queue import JobQueue
 from core.service.accounts import Accounts, ServiceStatus
 from core.service.playlists import Playlists
@@ -189,6 +189,11 @@ class RecommendService:
         return await self.playlists.group_playlist(
             platform=platform, chat_id=chat_id, user_id=user_id, message_ref=message_ref
         )
+
+    async def close_due_playlists(self, platform: str) -> list[ClosedPlaylist]:
+        """Close the sessions whose MRI_PLAYLIST_WINDOW_SECONDS ran out (also those opened
+        before a restart) and queue their blends; each is closed by one process only."""
+        return await self.playlists.close_due_playlists(platform)
 
     # -- people ----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Group playlists: open a session, let photos join it, close it into one blended job."""
+"""Group playlists: open a session (with its deadline), let photos join it, close it into one
+blended job, by a member or, once the deadline has passed, by whichever process looks first."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import uuid
 
 from core.db import playlists
+from core.domain import ClosedPlaylist
 from core.errors import QueueUnavailable
 from core.service.base import Component
 
@@ -19,8 +21,9 @@ class Playlists(Component):
         def open_() -> int:
             with self.db.transaction() as s:
                 return playlists.open_playlist(
-                    s, platform=platform, chat_id=chat_id, user_id=user_id
-                )
+                    s, platform=platform, chat_id=chat_id, user_id=user_id,
+                    window_seconds=self.settings.playlist_window_seconds,
+                )  # fmt: skip
 
         return await self.run(open_)
 
@@ -46,10 +49,28 @@ class Playlists(Component):
                     s, platform=platform, chat_id=chat_id, user_id=user_id, job_id=job_id,
                     message_ref=message_ref,
                 )  # fmt: skip
-            try:
-                self.queue.enqueue(job_id)
-            except QueueUnavailable as exc:
-                log.warning("job %s stored but not enqueued (%s)", job_id, exc)
+            self._enqueue(job_id)
             return job_id
 
         return await self.run(close)
+
+    async def close_due_playlists(self, platform: str) -> list[ClosedPlaylist]:
+        """Close this platform's sessions whose time is up and queue their blends. Safe to call
+        from every process at once: each session is closed by exactly one of them."""
+
+        def close() -> list[ClosedPlaylist]:
+            with self.db.transaction() as s:
+                closed = playlists.close_due(
+                    s, platform=platform, window_seconds=self.settings.playlist_window_seconds
+                )
+            for playlist in closed:
+                self._enqueue(playlist.job_id)
+            return closed
+
+        return await self.run(close)
+
+    def _enqueue(self, job_id: str) -> None:
+        try:
+            self.queue.enqueue(job_id)
+        except QueueUnavailable as exc:  # the row is queued: the worker's reaper re-sends it
+            log.warning("job %s stored but not enqueued (%s)", job_id, exc)

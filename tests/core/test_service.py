@@ -169,6 +169,45 @@ async def test_group_playlist_blends_three_members(env: Env) -> None:
     assert len({i.song_id for i in result.items}) == 10
 
 
+async def test_a_playlist_whose_time_is_up_is_closed_once_by_any_process(env: Env) -> None:
+    settings = env.service.settings.model_copy(update={"playlist_window_seconds": 2.0})
+    opener = RecommendService(settings, env.service.db, env.service.queue)
+    session = await opener.open_playlist(platform="test", chat_id="g2", user_id="a")
+    assert await opener.close_due_playlists("test") == []  # not yet
+    await submit(env, COFFEE, user="a", chat="g2", kind="group", session_id=session)
+    await env.run()
+    await asyncio.sleep(2.1)
+    # Two processes started after a restart look at the same moment: one closes it.
+    others = [RecommendService.from_settings(settings) for _ in range(2)]
+    try:
+        found = await asyncio.gather(*(o.close_due_playlists("test") for o in others))
+    finally:
+        for other in others:
+            await other.aclose()
+    closed = [c for batch in found for c in batch]
+    assert len(closed) == 1 and closed[0].chat_id == "g2" and closed[0].lang == "ko"
+    assert await env.service.open_playlist_id(platform="test", chat_id="g2") is None
+    assert await env.service.close_due_playlists("test") == []
+    await env.run()
+    result = await env.service.wait(closed[0].job_id)
+    assert result.kind == "playlist" and {i.from_user for i in result.items} == {"a"}
+
+
+async def test_the_blend_waits_for_photos_still_being_tagged(env: Env, pipeline: Pipeline) -> None:
+    session = await env.service.open_playlist(platform="test", chat_id="g3", user_id="a")
+    photo = await submit(env, BEACH, user="b", chat="g3", kind="group", session_id=session)
+    job = await env.service.group_playlist(platform="test", chat_id="g3", user_id="a")
+    other = JobRunner(env.service.settings, env.runner.db, env.service.queue, pipeline)
+
+    async def tag_later() -> None:  # another worker is still tagging b's photo
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(other.run, photo)
+
+    await asyncio.gather(asyncio.to_thread(env.runner.run, job), tag_later())
+    result = await env.service.wait(job)
+    assert {i.from_user for i in result.items} == {"b"}  # without the wait: no photo, failed
+
+
 async def test_forget_user_and_language(env: Env) -> None:
     job = await submit(env, COFFEE, user="leaver")
     await env.run()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.discord.client import MriBot
@@ -99,11 +97,10 @@ async def test_playlists_need_a_server_and_an_open_session(bot: MriBot, fake: Fa
     assert fake.downloads() == 0
 
 
+@pytest.mark.settings(playlist_window_seconds=3.0, delivery_sweep_seconds=0.2)
 async def test_a_playlist_closes_by_itself_when_its_time_is_up(
-    bot: MriBot, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+    bot: MriBot, fake: FakeDiscord
 ) -> None:
-    time_is_up = asyncio.Event()  # the window ends on cue, not after MRI_PLAYLIST_WINDOW_SECONDS
-    monkeypatch.setattr(bot.get_cog("PlaylistCog"), "window_elapsed", time_is_up.wait)
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "playlist", sub="start"))
     await fake.until(lambda: fake.saying(CHANNEL_ID, "플레이리스트를 시작해요"))
     att = fake.attachment("beach.jpg", (DEMO / "beach.jpg").read_bytes(), "image/jpeg")
@@ -111,7 +108,6 @@ async def test_a_playlist_closes_by_itself_when_its_time_is_up(
         bot, "MESSAGE_CREATE", message(BOB, channel_id=CHANNEL_ID, guild=True, attachments=[att])
     )
     await fake.until(lambda: joined(fake, "Bob"))
-    time_is_up.set()
     await fake.until(lambda: fake.saying(CHANNEL_ID, text("playlist_closed_by_time", "ko")))
     reply = await fake.until(lambda: fake.with_embed(CHANNEL_ID, text("playlist_title", "ko")))
     assert "함께 만든 사람: Bob" in reply["embeds"][0]["description"]

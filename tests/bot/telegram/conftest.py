@@ -169,6 +169,7 @@ def bot_settings(tmp_path: Path, root: str, **overrides: Any) -> Settings:
         "telegram_api_url": root,
         "job_wait_seconds": 30.0,
         "user_requests_per_minute": 50,
+        "delivery_sweep_seconds": 0.5,
     }
     values.update(overrides)
     return Settings(**values)
