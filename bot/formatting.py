@@ -80,6 +80,27 @@ def parse_vote(data: str) -> tuple[int, int] | None:
     return int(match[1]), 1 if match[2] == "+" else -1
 
 
+FORGET_PREFIX = "forget"
+# "mri:forget:…" is how Discord's buttons were written before: they keep working.
+_FORGET = re.compile(rf"(?:mri:)?{FORGET_PREFIX}:(yes|no):([0-9]{{1,20}})", re.ASCII)
+
+
+def forget_data(answer: str, owner: str) -> str:
+    """Button data of the /forget confirmation: the answer and who may give it."""
+    return f"{FORGET_PREFIX}:{answer}:{owner}"
+
+
+def parse_forget(data: str) -> tuple[str, str] | None:
+    """'forget:yes:123' -> ('yes', '123'); anything else -> None."""
+    match = _FORGET.fullmatch(data)
+    return (match[1], match[2]) if match else None
+
+
+def is_forget(data: str) -> bool:
+    """Data of a /forget button, well formed or not (to answer it as one)."""
+    return data.startswith((f"{FORGET_PREFIX}:", f"mri:{FORGET_PREFIX}:")) or data == FORGET_PREFIX
+
+
 def vote_buttons(
     result: JobResult, totals: dict[int, tuple[int, int]], lang: str
 ) -> list[list[Button]]:

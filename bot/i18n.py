@@ -141,6 +141,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ko": "🎵 {user}님의 사진을 플레이리스트에 담았어요 ({tags})",
         "en": "🎵 Added {user}'s photo to the playlist ({tags})",
     },
+    "playlist_photo_failed": {
+        "ko": "🙁 {user}님의 사진은 담지 못했어요: {reason}",
+        "en": "🙁 {user}'s photo could not be added: {reason}",
+    },
     "playlist_none": {
         "ko": "열린 플레이리스트가 없어요. /playlist 로 시작해 주세요.",
         "en": "There's no open playlist. Start one with /playlist.",

@@ -151,6 +151,12 @@ class Settings(BaseSettings):
     job_wait_seconds: float = Field(
         default=8.0, gt=0, description="How long an adapter waits before 'still working'."
     )
+    placeholder_after_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="A bot shows '🎧 listening…' only when the answer takes longer than this "
+        "(before: a chat action); a quick answer is one message.",
+    )
     job_expire_seconds: float = Field(
         default=600.0, gt=0, description="Jobs not finished after this long are expired."
     )

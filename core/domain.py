@@ -125,6 +125,7 @@ class JobResult:
     error: str | None
     session_id: int | None = None
     list_item_id: int | None = None  # vote on this item to rate the whole list
+    user_name: str | None = None  # the asker's display name, when MRI has it (credits)
 
 
 @dataclass(frozen=True, slots=True)

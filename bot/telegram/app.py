@@ -18,7 +18,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.flow import Flow
+from bot.telegram import PLATFORM
 from bot.telegram.handlers import TelegramHandlers
+from bot.telegram.target import TelegramTargets
 from core.config import Settings
 from core.errors import ConfigError, ServiceUnreachable
 from core.logsafe import redact_secrets
@@ -80,7 +83,8 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
         .post_shutdown(_post_shutdown)
         .build()
     )
-    handlers = TelegramHandlers(settings, service, app)
+    flow = Flow(settings, service, PLATFORM, TelegramTargets(app.bot))
+    handlers = TelegramHandlers(flow, service, app)
     app.bot_data["handlers"] = handlers
     image_doc = filters.Document.IMAGE
     app.add_handler(MessageHandler(filters.PHOTO | image_doc, handlers.on_photo))
@@ -100,7 +104,7 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
     # failed sends) and group playlists whose time is up.
     assert app.job_queue is not None  # python-telegram-bot[job-queue]
     every = settings.delivery_sweep_seconds
-    app.job_queue.run_repeating(handlers.delivery.sweep, every, first=0.1, name="late-deliveries")
+    app.job_queue.run_repeating(handlers.sweep, every, first=0.1, name="late-deliveries")
     app.job_queue.run_repeating(
         handlers.close_due_playlists, every, first=every, name="playlist-deadlines"
     )

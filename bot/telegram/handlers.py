@@ -1,4 +1,4 @@
-"""Telegram updates -> RecommendService calls -> replies. Translation only; no recommender logic.
+"""Telegram updates -> the conversation flow. Translation only: who, where, what was sent.
 
 Private chats answer every photo (or image sent as a file). In groups, with privacy mode on, the
 bot sees commands, mentions and replies: a photo captioned /mri or replying to the bot is
@@ -10,44 +10,38 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
-from telegram.constants import ChatAction, ChatType
+from telegram import Message, Update, User
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.formatting import error_text, parse_vote
+from bot.flow import Asker, Flow, PhotoIn
+from bot.formatting import error_text, is_forget
 from bot.i18n import text
-from bot.ratelimit import RateLimiter
-from bot.telegram.delivery import PLATFORM, Delivery
-from bot.telegram.render import vote_keyboard
-from core.config import Settings
-from core.errors import InvalidImage, MriError
-from core.service import NoOpenPlaylist, RecommendService
+from bot.telegram import PLATFORM
+from bot.telegram.target import TelegramTap, TelegramTarget
+from core.errors import InvalidImage
+from core.service import RecommendService
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-FORGET = "forget"
-VOTE_TEXTS = {1: "vote_up", -1: "vote_down", 0: "vote_removed"}
 
 
 class TelegramHandlers:
     """Bound handler methods; the Application is built around one instance (app.py)."""
 
-    def __init__(self, settings: Settings, service: RecommendService, app: Application) -> None:  # type: ignore[type-arg]
-        self.settings = settings
-        self.service = service
+    def __init__(self, flow: Flow, service: RecommendService, app: Application) -> None:  # type: ignore[type-arg]
+        self.flow = flow
+        self.service = service  # /lang and /stats only; everything else goes through the flow
         self.app = app
-        self.delivery = Delivery(settings, service, app.bot)
-        self.limiter = RateLimiter(settings.user_requests_per_minute, 60.0)
 
     # -- helpers ---------------------------------------------------------------------------
 
     async def lang(self, user: User | None) -> str:
-        if user is None:
-            return "ko"
-        return await self.service.language(platform=PLATFORM, user_id=str(user.id))
+        return await self.flow.lang(str(user.id)) if user is not None else "ko"
 
-    def _group(self, update: Update) -> bool:
+    @staticmethod
+    def _group(update: Update) -> bool:
         chat = update.effective_chat
         return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
@@ -55,21 +49,30 @@ class TelegramHandlers:
         """In a group: a photo captioned /mri (or mentioning the bot), or a reply to the bot."""
         caption = (message.caption or "").strip()
         username = (self.app.bot.username or "").lower()
-        if caption.split(maxsplit=1)[:1] and caption.split(maxsplit=1)[0].split("@")[0] == "/mri":
+        first = caption.split(maxsplit=1)[0] if caption else ""
+        if first.split("@")[0] == "/mri":
             return True
         if username and f"@{username}" in caption.lower():
             return True
         reply = message.reply_to_message
         return bool(reply and reply.from_user and reply.from_user.id == self.app.bot.id)
 
-    async def _limited(self, message: Message, user: User, lang: str) -> bool:
-        key = f"tg:{user.id}"
-        if self.limiter.hit(key):
-            return False
-        await message.reply_text(text("rate_limited", lang, seconds=self.limiter.retry_after(key)))
-        return True
+    def _asker(self, update: Update, message: Message, user: User) -> Asker:
+        """The person, their chat, and a target that quotes their message."""
+        target = TelegramTarget(self.app.bot, message.chat_id, quote=message.message_id)
+        return Asker(
+            user_id=str(user.id),
+            chat_id=str(message.chat_id),
+            private=not self._group(update),
+            target=target,
+            name=user.first_name,
+            message_ref=str(message.message_id),
+        )
 
-    # -- photos ----------------------------------------------------------------------------
+    def _max_mb(self) -> int:
+        return self.flow.max_mb
+
+    # -- photos and words --------------------------------------------------------------------
 
     async def on_photo(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -77,71 +80,52 @@ class TelegramHandlers:
             return
         if self._group(update) and not self._addressed(message):
             return
-        lang = await self.lang(user)
-        if message.document is not None and not (message.document.mime_type or "").startswith(
-            "image/"
-        ):
-            await message.reply_text(text("err_not_image", lang))
-            return
         media = message.photo[-1] if message.photo else message.document
         assert media is not None
-        if media.file_size and media.file_size > self.settings.max_image_bytes:
-            exc = InvalidImage("too_large", "the file is larger than the limit")
-            await message.reply_text(error_text(exc, lang, max_mb=self._max_mb()))
-            return
-        if await self._limited(message, user, lang):
-            return
-        if not self._group(update):  # in groups the placeholder says it (20 messages/min there)
-            await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-        # quoting the photo ties each answer to its photo when someone sends several
-        placeholder = await message.reply_text(text("listening", lang), do_quote=True)
-        data = bytes(await (await media.get_file()).download_as_bytearray())
-        session = None
-        if self._group(update):
-            session = await self.service.open_playlist_id(
-                platform=PLATFORM, chat_id=str(message.chat_id)
-            )
-        try:
-            job = await self.service.submit_photo(
-                platform=PLATFORM,
-                chat_id=str(message.chat_id),
-                chat_kind="group" if self._group(update) else "private",
-                user_id=str(user.id),
-                photo=data,
-                message_ref=str(message.message_id),
-                session_id=session,
-                user_name=user.first_name,
-            )
-        except MriError as exc:
-            await placeholder.edit_text(error_text(exc, lang, max_mb=self._max_mb()))
-            return
-        self.delivery.start(
-            job, placeholder, lang, on_done="ack" if session else "reply", who=user.first_name
-        )
+        mime = message.document.mime_type or "" if message.document else "image/jpeg"
+
+        async def fetch() -> bytes:
+            try:
+                return bytes(await (await media.get_file()).download_as_bytearray())
+            except TelegramError as exc:
+                raise InvalidImage("missing", f"the photo could not be downloaded: {exc}") from exc
+
+        photo = PhotoIn(fetch, size=media.file_size, image=mime.startswith("image/"))
+        await self.flow.photo(self._asker(update, message, user), photo)
 
     async def on_other_file(self, update: Update, context: Context) -> None:
         """A document that is not an image, sent privately (or to the bot in a group)."""
-        message = update.effective_message
-        if message is None or (self._group(update) and not self._addressed(message)):
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
             return
-        await message.reply_text(text("err_not_image", await self.lang(update.effective_user)))
+        if self._group(update) and not self._addressed(message):
+            return
+        lang = await self.lang(user)
+        await self.flow.say(self._asker(update, message, user).target, text("err_not_image", lang))
 
-    def _max_mb(self) -> int:
-        return self.settings.max_image_bytes // (1024 * 1024)
+    async def on_mood(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        words = " ".join(context.args or [])
+        await self.flow.mood(self._asker(update, message, user), words)
 
     # -- commands --------------------------------------------------------------------------
 
+    async def _reply(self, update: Update, key: str, **values: object) -> None:
+        if update.effective_message is not None:
+            lang = await self.lang(update.effective_user)
+            await update.effective_message.reply_text(text(key, lang, **values))
+
     async def on_start(self, update: Update, context: Context) -> None:
-        if update.effective_message:
-            await update.effective_message.reply_text(
-                text("start", await self.lang(update.effective_user))
-            )
+        await self._reply(update, "start")
 
     async def on_help(self, update: Update, context: Context) -> None:
-        if update.effective_message:
-            await update.effective_message.reply_text(
-                text("help", await self.lang(update.effective_user))
-            )
+        await self._reply(update, "help")
+
+    async def on_mri_text(self, update: Update, context: Context) -> None:
+        """/mri without a photo: say how to use it."""
+        await self._reply(update, "group_hint")
 
     async def on_lang(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -154,52 +138,27 @@ class TelegramHandlers:
         await self.service.set_language(platform=PLATFORM, user_id=str(user.id), language=choice)
         await message.reply_text(text("lang_set", choice))
 
-    async def on_mood(self, update: Update, context: Context) -> None:
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
-        lang = await self.lang(user)
-        query = " ".join(context.args or []).strip()
-        if not query:
-            await message.reply_text(text("mood_usage", lang))
-            return
-        if await self._limited(message, user, lang):
-            return
-        placeholder = await message.reply_text(text("listening", lang), do_quote=True)
-        job = await self.service.submit_text(
-            platform=PLATFORM,
-            chat_id=str(message.chat_id),
-            chat_kind="group" if self._group(update) else "private",
-            user_id=str(user.id),
-            text=query,
-            message_ref=str(message.message_id),
-            user_name=user.first_name,
-        )
-        self.delivery.start(job, placeholder, lang)
-
     async def on_stats(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None:
-            return
         st = (await self.service.stats()).stats
-        await message.reply_text(
-            text(
-                "stats", await self.lang(update.effective_user),
-                requests=st.requests_total, up=st.votes_up, down=st.votes_down,
-                done=st.done_last_hour, failed=st.failed_last_hour, queued=st.queued,
-            )
+        await self._reply(
+            update, "stats", requests=st.requests_total, up=st.votes_up, down=st.votes_down,
+            done=st.done_last_hour, failed=st.failed_last_hour, queued=st.queued,
         )  # fmt: skip
 
     async def on_forget(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
+        if message is not None and user is not None:
+            await self.flow.forget(self._asker(update, message, user))
+
+    async def on_playlist(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        lang = await self.lang(user)
-        keyboard = InlineKeyboardMarkup([[
-            InlineKeyboardButton(text("forget_yes", lang), callback_data=f"{FORGET}:yes:{user.id}"),
-            InlineKeyboardButton(text("forget_no", lang), callback_data=f"{FORGET}:no:{user.id}"),
-        ]])  # fmt: skip
-        await message.reply_text(text("forget_confirm", lang), reply_markup=keyboard)
+        asker = self._asker(update, message, user)
+        if (context.args or [""])[0].lower() in ("done", "끝", "완성"):
+            await self.flow.playlist_done(asker)
+        else:
+            await self.flow.playlist_start(asker)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -209,60 +168,7 @@ class TelegramHandlers:
         target = command.split("@", 1)[1].lower() if "@" in command else None
         if target is not None and target != (self.app.bot.username or "").lower():
             return  # a command for another bot in the same group
-        await message.reply_text(text("unknown_command", await self.lang(update.effective_user)))
-
-    async def on_mri_text(self, update: Update, context: Context) -> None:
-        """/mri without a photo: say how to use it."""
-        if update.effective_message:
-            await update.effective_message.reply_text(
-                text("group_hint", await self.lang(update.effective_user))
-            )
-
-    # -- group playlists ---------------------------------------------------------------------
-
-    async def on_playlist(self, update: Update, context: Context) -> None:
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
-        lang = await self.lang(user)
-        if not self._group(update):
-            await message.reply_text(text("playlist_private", lang))
-            return
-        chat_id = str(message.chat_id)
-        if (context.args or [""])[0].lower() in ("done", "끝", "완성"):
-            await self._finish_playlist(chat_id, str(user.id), message, lang)
-            return
-        await self.service.open_playlist(platform=PLATFORM, chat_id=chat_id, user_id=str(user.id))
-        await message.reply_text(text("playlist_started", lang))
-
-    async def close(self) -> None:
-        """Stop waiting for unfinished jobs (the next start delivers them)."""
-        await self.delivery.close()
-
-    async def _finish_playlist(
-        self, chat_id: str, user_id: str, message: Message | None, lang: str
-    ) -> None:
-        try:
-            job = await self.service.group_playlist(
-                platform=PLATFORM, chat_id=chat_id, user_id=user_id,
-                message_ref=str(message.message_id) if message else None,
-            )  # fmt: skip
-        except NoOpenPlaylist:
-            if message is not None:
-                await message.reply_text(text("playlist_none", lang))
-            return
-        placeholder = await message.reply_text(text("listening", lang)) if message else None
-        self.delivery.start(job, placeholder, lang)
-
-    async def close_due_playlists(self, context: Context) -> None:
-        """A JobQueue job: close the playlists whose time is up (opened by this process or
-        another, before a restart too) and answer each with its blend."""
-        for closed in await self.service.close_due_playlists(PLATFORM):
-            placeholder = await self.app.bot.send_message(
-                int(closed.chat_id), text("playlist_closed_by_time", closed.lang)
-            )
-            await self.service.set_reply_ref(closed.job_id, str(placeholder.message_id))
-            self.delivery.start(closed.job_id, placeholder, closed.lang)
+        await self._reply(update, "unknown_command")
 
     # -- buttons -----------------------------------------------------------------------------
 
@@ -270,51 +176,26 @@ class TelegramHandlers:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        lang = await self.lang(user)
-        data = query.data or ""
-        if data.startswith(f"{FORGET}:"):
-            await self._forget_answer(update, data, lang)
-            return
-        vote = parse_vote(data)
         chat = update.effective_chat
-        if vote is None or chat is None:
-            await query.answer(text("vote_unknown", lang))
-            return
-        item_id, value = vote
-        try:
-            outcome = await self.service.toggle_vote(
-                platform=PLATFORM, user_id=str(user.id), item_id=item_id, value=value,
-                chat_id=str(chat.id),
-            )  # fmt: skip
-        except MriError as exc:
-            await query.answer(error_text(exc, lang), show_alert=False)
-            return
-        await query.answer(text(VOTE_TEXTS[outcome.value], lang))
-        if isinstance(query.message, Message):
-            keyboard = vote_keyboard(outcome.result, dict(outcome.totals), lang)
-            try:
-                await query.message.edit_reply_markup(reply_markup=keyboard)
-            except TelegramError as exc:  # "message is not modified" and friends
-                log.debug("keyboard not redrawn: %s", exc)
+        tap = TelegramTap(query, user.id, chat.id if chat is not None else None)
+        data = query.data or ""
+        if is_forget(data):
+            await self.flow.forget_answer(tap, data)
+        else:
+            await self.flow.vote(tap, data)
 
-    async def _forget_answer(self, update: Update, data: str, lang: str) -> None:
-        query, user = update.callback_query, update.effective_user
-        assert query is not None and user is not None
-        _, answer, owner = [*data.split(":"), "", ""][:3]
-        message = query.message if isinstance(query.message, Message) else None
-        markup = message.reply_markup if message is not None else None
-        offered = (  # the buttons actually on that message, when Telegram tells us
-            {b.callback_data for row in markup.inline_keyboard for b in row} if markup else None
-        )
-        if owner != str(user.id) or (offered is not None and data not in offered):
-            await query.answer(text("forget_not_yours", lang), show_alert=True)
-            return
-        await query.answer()
-        if answer != "yes":
-            await query.edit_message_text(text("forget_cancelled", lang))
-            return
-        rows = await self.service.forget_user(platform=PLATFORM, user_id=str(user.id))
-        await query.edit_message_text(text("forget_done", lang, rows=rows))
+    # -- the scheduler (PTB JobQueue) and stopping --------------------------------------------
+
+    async def sweep(self, context: Context) -> None:
+        """Replies still owed: after a restart, a failed send, an adapter that died."""
+        await self.flow.sweep()
+
+    async def close_due_playlists(self, context: Context) -> None:
+        await self.flow.close_due_playlists()
+
+    async def close(self) -> None:
+        """Stop waiting for unfinished jobs (the next start delivers them)."""
+        await self.flow.close()
 
     # -- errors ------------------------------------------------------------------------------
 

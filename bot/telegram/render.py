@@ -1,4 +1,4 @@
-"""JobResult -> a Telegram message: HTML text and an inline keyboard of votes."""
+"""An answer -> a Telegram message: HTML text; rows of buttons -> an inline keyboard."""
 
 from __future__ import annotations
 
@@ -6,21 +6,14 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.formatting import (
-    contributors,
-    hashtags,
-    reason,
-    song_link,
-    song_title,
-    title,
-    vote_buttons,
-)
+from bot.flow.port import Answer, Rows
+from bot.formatting import contributors, hashtags, reason, song_link, song_title, title
 from bot.i18n import text
-from core.domain import JobResult
 
 
-def reply_html(result: JobResult, lang: str) -> str:
+def answer_html(answer: Answer) -> str:
     """Hashtags, a title, then one line per song: linked title – artist, and why."""
+    result, lang = answer.result, answer.lang
     lines = [html.escape(hashtags(result.tags)), "", f"<b>{html.escape(title(result, lang))}</b>"]
     for item in result.items:
         url = html.escape(song_link(item), quote=True)
@@ -30,15 +23,12 @@ def reply_html(result: JobResult, lang: str) -> str:
     people = contributors(result)
     if people:
         lines += ["", html.escape(text("credits", lang, users=", ".join(people)))]
+    if answer.note:
+        lines += ["", f"<i>{html.escape(answer.note)}</i>"]
     return "\n".join(lines)
 
 
-def vote_keyboard(
-    result: JobResult, totals: dict[int, tuple[int, int]], lang: str
-) -> InlineKeyboardMarkup:
+def keyboard(rows: Rows) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in vote_buttons(result, totals, lang)
-        ]
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
     )

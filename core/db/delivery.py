@@ -37,7 +37,9 @@ def claim(
     session: Session, *, job_id: str, lease_seconds: float, now: dt.datetime | None = None
 ) -> DeliveryClaim | None:
     """The delivery of a finished job, for `lease_seconds`; None when it is delivered, not
-    finished, or claimed by someone whose lease still runs. One UPDATE ... RETURNING."""
+    finished, given up, or claimed by someone whose lease still runs. One UPDATE ... RETURNING.
+    A claim that never came back (its holder died, or crashed on it) counts as an attempt: after
+    MAX_ATTEMPTS of them the reply is not claimed again."""
     now = now or utcnow()
     row = session.execute(
         update(Request)
@@ -45,6 +47,7 @@ def claim(
             Request.job_id == job_id,
             Request.delivered_at.is_(None),
             Request.status.in_(ENDED),
+            Request.delivery_attempts < MAX_ATTEMPTS,
             or_(Request.delivery_lease_until.is_(None), Request.delivery_lease_until < now),
         )
         .values(
@@ -120,6 +123,7 @@ def owed(
             Chat.platform == platform,
             Request.delivered_at.is_(None),
             Request.status.in_(ENDED),
+            Request.delivery_attempts < MAX_ATTEMPTS,
             or_(Request.delivery_lease_until.is_(None), Request.delivery_lease_until < now),
             Request.finished_at <= now - dt.timedelta(seconds=older_than),
         )

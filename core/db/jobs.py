@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.db.models import RecommendedItem, Request, utcnow
+from core.db.models import Chat, RecommendedItem, Request, utcnow
 
 LIST_ITEM = "list"  # song_id of the rank-0 item: a vote on the whole reply
 
@@ -65,6 +65,24 @@ def create_request(
     session.add(req)
     session.flush()
     return req
+
+
+def job_for_message(
+    session: Session, *, platform: str, chat_id: str, message_ref: str, kind: str
+) -> str | None:
+    """The job already made from this chat message, if any: a chat platform may hand the same
+    update over twice (the adapter died before acknowledging it), and it becomes one job."""
+    return session.scalar(
+        select(Request.job_id)
+        .join(Chat, Chat.id == Request.chat_id)
+        .where(
+            Chat.platform == platform,
+            Chat.external_id == chat_id,
+            Request.message_ref == message_ref,
+            Request.kind == kind,
+        )
+        .limit(1)
+    )
 
 
 def get_request(session: Session, job_id: str) -> Request | None:

@@ -23,6 +23,7 @@ _RESULT_COLUMNS = (
     Chat.platform,
     Chat.external_id.label("chat_external_id"),
     User.external_id.label("user_external_id"),
+    User.display_name,
 )
 _ITEM_COLUMNS = (
     RecommendedItem.id,
@@ -85,6 +86,7 @@ def load_result(session: Session, job_id: str) -> JobResult:
         error=req.error,
         session_id=req.session_id,
         list_item_id=list_item,
+        user_name=req.display_name,
     )
 
 

@@ -53,7 +53,16 @@ class Submissions(Component):
         session_id: int | None = None,
         user_name: str | None = None,
     ) -> str:
-        """Blocking: store the photo, write the row, enqueue; returns the job id."""
+        """Blocking: store the photo, write the row, enqueue; returns the job id. The same
+        chat message submitted again (a redelivered update) returns the job it made before."""
+        if message_ref is not None:
+            with self.db.reader() as s:
+                earlier = jobs.job_for_message(
+                    s, platform=platform, chat_id=chat_id, message_ref=message_ref, kind=kind
+                )
+            if earlier is not None:
+                log.info("job %s: message %s seen again; not submitted twice", earlier, message_ref)
+                return earlier
         job_id = str(uuid.uuid4())
         if photo is not None:
             try:

@@ -92,6 +92,15 @@ async def test_photo_in_answer_out(env: Env) -> None:
     assert await env.service.claim_delivery(job) is None
 
 
+async def test_the_same_chat_message_twice_is_one_job(env: Env) -> None:
+    """A platform hands an update over again when its adapter died before acknowledging it."""
+    first = await submit(env, COFFEE, message_ref="m7")
+    assert await submit(env, COFFEE, message_ref="m7") == first
+    assert await submit(env, COFFEE, message_ref="m7", chat="c2") != first  # another chat
+    assert await submit(env, COFFEE, message_ref="m8") != first
+    assert len(env.service.queue.photos.job_ids()) == 3  # the repeat stored no photo
+
+
 async def test_text_query(env: Env) -> None:
     job = await env.service.submit_text(
         platform="test", chat_id="c1", chat_kind="private", user_id="u1", text="새벽 드라이브"

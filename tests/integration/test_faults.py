@@ -491,7 +491,7 @@ async def test_answers_owed_by_a_restarted_adapter_are_sent_exactly_once(
         while count(worker.db, Request.id, Request.delivered_at.is_(None)) > 0:
             assert time.monotonic() < deadline, "owed answers were not delivered"
             await asyncio.sleep(0.1)
-        sweeps = [a.app.bot_data["handlers"].delivery.deliver_orphans for a in running]
+        sweeps = [a.app.bot_data["handlers"].flow.sweep for a in running]
         assert sum(await asyncio.gather(*(sweep() for sweep in sweeps))) == 0
         for message_id in photos_sent:
             assert replies_to(api, message_id, "melon.com") == 1
