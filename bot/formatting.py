@@ -28,8 +28,16 @@ VOTE_PREFIX = "v"
 
 @dataclass(frozen=True)
 class Button:
+    """A button as the flow wants it; `group` tells a platform's renderer what it is for (a
+    song's vote, the whole list's vote, …), so each can lay them out its own way."""
+
     label: str
     data: str  # callback data, <= 64 bytes
+    group: str = ""
+
+
+SONG_VOTE = "song"  # 👍/👎 of one song
+LIST_VOTE = "list"  # 👍/👎 of the whole reply
 
 
 def hashtags(tags: tuple[TagWeight, ...], limit: int = 6) -> str:
@@ -113,15 +121,15 @@ def vote_buttons(
     for item in result.items:
         up, down = totals.get(item.item_id, (0, 0))
         rows.append([
-            Button(f"{item.rank}. 👍{count(up)}", vote_data(item.item_id, 1)),
-            Button(f"{item.rank}. 👎{count(down)}", vote_data(item.item_id, -1)),
+            Button(f"{item.rank}. 👍{count(up)}", vote_data(item.item_id, 1), SONG_VOTE),
+            Button(f"{item.rank}. 👎{count(down)}", vote_data(item.item_id, -1), SONG_VOTE),
         ])  # fmt: skip
     if result.list_item_id is not None:
         up, down = totals.get(result.list_item_id, (0, 0))
         whole = text("whole_list", lang)
         rows.append([
-            Button(f"{whole} 👍{count(up)}", vote_data(result.list_item_id, 1)),
-            Button(f"{whole} 👎{count(down)}", vote_data(result.list_item_id, -1)),
+            Button(f"{whole} 👍{count(up)}", vote_data(result.list_item_id, 1), LIST_VOTE),
+            Button(f"{whole} 👎{count(down)}", vote_data(result.list_item_id, -1), LIST_VOTE),
         ])  # fmt: skip
     return rows
 

@@ -14,9 +14,7 @@ import discord
 from bot.discord.client import MriBot
 from core.config import Settings
 from core.errors import ConfigError, ServiceUnreachable
-from core.logsafe import redact_secrets
-from core.service import RecommendService
-from core.startup import describe_url, reason, retry_async
+from core.service import RecommendService, describe_url, reason, redact_secrets, retry_async
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""The conversation flow, once for every platform (conversation.py, delivery.py), and the
-small port each adapter implements (port.py)."""
+"""The conversation flow, once for every platform (conversation.py with intake.py and
+playlists.py, delivery.py), and the small port each adapter implements (port.py)."""
 
 from bot.flow.conversation import Flow
 from bot.flow.port import (

@@ -21,6 +21,7 @@ import asyncio
 import enum
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.flow.port import Answer, MessageGone, Outgoing, ReplyTarget, SendFailed, Targets
@@ -57,9 +58,16 @@ class Deliveries:
     """Waits for jobs and gets each reply (or apology) into its chat. One per adapter process."""
 
     def __init__(
-        self, settings: Settings, service: RecommendService, platform: str, targets: Targets
+        self,
+        settings: Settings,
+        service: RecommendService,
+        platform: str,
+        targets: Targets,
+        *,
+        name: Callable[[str], str] = str,
     ) -> None:
         self.settings = settings
+        self.name = name  # a member's name as the platform writes it in a sentence
         self.service = service
         self.platform = platform
         self.targets = targets
@@ -240,7 +248,7 @@ class Deliveries:
     # -- group-playlist acknowledgements ----------------------------------------------------
 
     def _ack_line(self, result: JobResult, lang: str, who: str | None) -> str:
-        name = who or result.user_name or result.user_id
+        name = self.name(who or result.user_name or result.user_id)
         if result.status != "done":
             reason = failure_text(result.error or result.status, lang, max_mb=self.max_mb)
             return text("playlist_photo_failed", lang, user=name, reason=reason)

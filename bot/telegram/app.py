@@ -24,9 +24,7 @@ from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.target import TelegramTargets
 from core.config import Settings
 from core.errors import ConfigError, ServiceUnreachable
-from core.logsafe import redact_secrets
-from core.service import RecommendService
-from core.startup import describe_url, retry_async
+from core.service import RecommendService, describe_url, redact_secrets, retry_async
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +82,7 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
         .build()
     )
     flow = Flow(settings, service, PLATFORM, TelegramTargets(app.bot))
-    handlers = TelegramHandlers(flow, service, app)
+    handlers = TelegramHandlers(flow, app)
     app.bot_data["handlers"] = handlers
     image_doc = filters.Document.IMAGE
     app.add_handler(MessageHandler(filters.PHOTO | image_doc, handlers.on_photo))
@@ -123,7 +121,7 @@ async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     handlers: TelegramHandlers = app.bot_data["handlers"]
-    await handlers.service.aclose()
+    await handlers.flow.service.aclose()
 
 
 def webhook_options(settings: Settings) -> dict[str, Any] | None:

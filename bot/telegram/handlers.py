@@ -18,10 +18,8 @@ from telegram.ext import Application, ContextTypes
 from bot.flow import Asker, Flow, PhotoIn
 from bot.formatting import error_text, is_forget
 from bot.i18n import text
-from bot.telegram import PLATFORM
 from bot.telegram.target import TelegramTap, TelegramTarget
 from core.errors import InvalidImage
-from core.service import RecommendService
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -30,9 +28,8 @@ Context = ContextTypes.DEFAULT_TYPE
 class TelegramHandlers:
     """Bound handler methods; the Application is built around one instance (app.py)."""
 
-    def __init__(self, flow: Flow, service: RecommendService, app: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, flow: Flow, app: Application) -> None:  # type: ignore[type-arg]
         self.flow = flow
-        self.service = service  # /lang and /stats only; everything else goes through the flow
         self.app = app
 
     # -- helpers ---------------------------------------------------------------------------
@@ -129,21 +126,14 @@ class TelegramHandlers:
 
     async def on_lang(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
-        choice = (context.args or [""])[0].lower()
-        if choice not in ("ko", "en"):
-            await message.reply_text(text("lang_usage", await self.lang(user)))
-            return
-        await self.service.set_language(platform=PLATFORM, user_id=str(user.id), language=choice)
-        await message.reply_text(text("lang_set", choice))
+        if message is not None and user is not None:
+            choice = (context.args or [""])[0]
+            await message.reply_text(await self.flow.set_language(str(user.id), choice))
 
     async def on_stats(self, update: Update, context: Context) -> None:
-        st = (await self.service.stats()).stats
-        await self._reply(
-            update, "stats", requests=st.requests_total, up=st.votes_up, down=st.votes_down,
-            done=st.done_last_hour, failed=st.failed_last_hour, queued=st.queued,
-        )  # fmt: skip
+        message, user = update.effective_message, update.effective_user
+        if message is not None and user is not None:
+            await message.reply_text(await self.flow.stats(str(user.id)))
 
     async def on_forget(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user

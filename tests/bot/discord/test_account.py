@@ -42,6 +42,7 @@ def ephemeral(fake: FakeDiscord, needle: str) -> JSON | None:
     )
 
 
+@pytest.mark.settings(placeholder_after_seconds=0.0)
 async def test_lang_switches_every_text(bot: MriBot, fake: FakeDiscord) -> None:
     english = {"name": "language", "type": 3, "value": "en"}
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "lang", options=[english]))
@@ -57,7 +58,7 @@ async def test_lang_switches_every_text(bot: MriBot, fake: FakeDiscord) -> None:
     korean = {"name": "language", "type": 3, "value": "ko"}
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "lang", options=[korean]))
     await fake.until(lambda: ephemeral(fake, text("lang_set", "ko")))
-    assert await bot.lang(ALICE["id"]) == "ko"
+    assert await bot.flow.lang(ALICE["id"]) == "ko"
 
 
 async def test_forget_asks_and_only_the_owner_can_confirm(bot: MriBot, fake: FakeDiscord) -> None:
@@ -65,7 +66,7 @@ async def test_forget_asks_and_only_the_owner_can_confirm(bot: MriBot, fake: Fak
     att = fake.attachment("coffee.png", COFFEE, "image/png")
     gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, attachments=[att]))
     await fake.until(lambda: fake.with_embed(dm))
-    assert (await bot.service.stats()).stats.requests_total == 1
+    assert (await bot.flow.service.stats()).stats.requests_total == 1
 
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "forget"))
     question = await fake.until(lambda: ephemeral(fake, text("forget_confirm", "ko")))
@@ -74,10 +75,10 @@ async def test_forget_asks_and_only_the_owner_can_confirm(bot: MriBot, fake: Fak
     assert labels == [text("forget_yes", "ko"), text("forget_no", "ko")]
     gateway(bot, "INTERACTION_CREATE", press(fake, BOB, question, yes))  # someone else
     await fake.until(lambda: ephemeral(fake, text("forget_not_yours", "ko")))
-    assert (await bot.service.stats()).stats.requests_total == 1
+    assert (await bot.flow.service.stats()).stats.requests_total == 1
     gateway(bot, "INTERACTION_CREATE", press(fake, ALICE, question, no))
     await fake.until(lambda: ephemeral(fake, text("forget_cancelled", "ko")))
-    assert (await bot.service.stats()).stats.requests_total == 1
+    assert (await bot.flow.service.stats()).stats.requests_total == 1
 
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "forget"))  # the first now says "no"
     question = await fake.until(lambda: ephemeral(fake, text("forget_confirm", "ko")))
@@ -86,7 +87,7 @@ async def test_forget_asks_and_only_the_owner_can_confirm(bot: MriBot, fake: Fak
     )
     done = await fake.until(lambda: ephemeral(fake, "모두 지웠어요"))
     assert done["components"] == []  # the buttons are gone
-    assert (await bot.service.stats()).stats.requests_total == 0
+    assert (await bot.flow.service.stats()).stats.requests_total == 0
 
 
 async def test_help_and_stats(bot: MriBot, fake: FakeDiscord) -> None:

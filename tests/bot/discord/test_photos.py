@@ -69,9 +69,8 @@ async def test_dm_photo_gets_one_reply_with_tags_links_and_votes(
     check_reply(reply, {"커피", "카페"})
     assert reply["message_reference"]["message_id"] == sent["id"]  # a reply to the photo
     assert fake.reactions_on(int(reply["id"])) == ["👍", "👎"]  # the whole list
-    assert len(fake.in_channel(dm)) == 1  # the placeholder became the reply
-    first_post = fake.requests("POST", f"/channels/{dm}/messages")[0]
-    assert first_post.body["content"] == text("listening", "ko")
+    assert len(fake.in_channel(dm)) == 1  # a quick answer: no placeholder, one message
+    assert fake.requests("POST", f"/channels/{dm}/typing")  # the chat action came first
     assert len(fake.requests("GET", "/attachments/")) == 1
     await bot.idle()
     assert len(fake.in_channel(dm)) == 1 and jobs.ran == 1
@@ -113,8 +112,9 @@ async def test_slash_mri_defers_then_edits_its_response(bot: MriBot, fake: FakeD
     assert callback.body["type"] == 5  # deferred ("thinking"), within Discord's 3 s
     check_reply(reply, {"커피"})
     await fake.until(lambda: len(fake.reactions_on(int(reply["id"]))) == 2)
-    edits = fake.requests("PATCH", "/webhooks/")
-    assert edits[0].body["content"] == text("listening", "ko") and "embeds" in edits[-1].body
+    edits = fake.requests("PATCH", "/webhooks/")  # "thinking…" became the answer
+    assert len(edits) == 1 and "embeds" in edits[0].body
+    assert not fake.requests("POST", f"/channels/{CHANNEL_ID}/messages")
 
 
 @pytest.mark.settings(job_wait_seconds=0.3)
@@ -130,8 +130,10 @@ async def test_a_slow_worker_means_still_working_then_the_answer(
     jobs.paused = False
     await fake.until(lambda: reply_with_embed(fake, dm))
     assert len(fake.in_channel(dm)) == 1  # the same message: placeholder -> still working -> reply
+    first_post = fake.requests("POST", f"/channels/{dm}/messages")[0]
+    assert first_post.body["content"] == text("listening", "ko")
     await bot.idle()
-    assert not bot._tasks
+    assert len(fake.in_channel(dm)) == 1
 
 
 @pytest.mark.settings(job_wait_seconds=0.3)
@@ -153,7 +155,7 @@ async def test_an_answer_that_comes_after_a_restart_is_delivered_late(
         await fake.until(lambda: len(fake.reactions_on(int(late["id"]))) == 2)
     check_reply(late, {"커피"})
     assert late["message_reference"]["message_id"] == sent["id"]  # still a reply to the photo
-    assert len(fake.in_channel(dm)) == 2  # the old "still working" and the late answer
+    assert len(fake.in_channel(dm)) == 1  # "still working" became the late answer
 
 
 def jpeg(source: bytes, size: tuple[int, int]) -> bytes:

@@ -72,7 +72,7 @@ async def test_a_playlist_from_three_members(bot: MriBot, fake: FakeDiscord) -> 
         gateway(bot, "INTERACTION_CREATE", press(fake, member, reply, up))
     vote = parse_vote(up)
     assert vote is not None
-    job = await bot.service.job_of_item(vote[0])
+    job = await bot.flow.service.job_of_item(vote[0])
     await eventually(lambda: _totals(bot, job, vote[0]), (3, 0))
 
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "playlist", sub="done"))
@@ -80,7 +80,7 @@ async def test_a_playlist_from_three_members(bot: MriBot, fake: FakeDiscord) -> 
 
 
 async def _totals(bot: MriBot, job: str, item: int) -> tuple[int, int]:
-    return (await bot.service.vote_totals(job)).get(item, (0, 0))
+    return (await bot.flow.service.vote_totals(job)).get(item, (0, 0))
 
 
 async def test_playlists_need_a_server_and_an_open_session(bot: MriBot, fake: FakeDiscord) -> None:
@@ -108,6 +108,8 @@ async def test_a_playlist_closes_by_itself_when_its_time_is_up(
         bot, "MESSAGE_CREATE", message(BOB, channel_id=CHANNEL_ID, guild=True, attachments=[att])
     )
     await fake.until(lambda: joined(fake, "Bob"))
-    await fake.until(lambda: fake.saying(CHANNEL_ID, text("playlist_closed_by_time", "ko")))
     reply = await fake.until(lambda: fake.with_embed(CHANNEL_ID, text("playlist_title", "ko")))
     assert "함께 만든 사람: Bob" in reply["embeds"][0]["description"]
+    posts = [c.body["content"] for c in fake.requests("POST", f"/channels/{CHANNEL_ID}/messages")]
+    assert text("playlist_closed_by_time", "ko") in posts  # the time's-up note ...
+    assert fake.saying(CHANNEL_ID, text("playlist_closed_by_time", "ko")) is None  # ... became it
