@@ -103,6 +103,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "ko": "모르는 명령이에요. /help 를 보세요.",
         "en": "I don't know that command. See /help.",
     },
+    "words_hint": {
+        "ko": "💡 보내 주신 글을 분위기로 읽고 골랐어요. 사진을 보내면 사진에 어울리는 노래를 골라 드려요.",
+        "en": "💡 I read your words as a mood. Send a photo and I'll pick songs for it instead.",
+    },
+    "err_media_kind": {
+        "ko": "스티커나 영상, 음성은 아직 못 들어요 🙂 사진을 보내 주시거나 분위기를 글로 적어 주세요.",
+        "en": "I can't take stickers, videos or voice messages yet 🙂 Send a photo, or describe the mood in words.",
+    },
     "lang_usage": {"ko": "사용법: /lang ko 또는 /lang en", "en": "Usage: /lang ko or /lang en"},
     "lang_set": {"ko": "이제 한국어로 말할게요.", "en": "I'll speak English from now on."},
     "mood_usage": {

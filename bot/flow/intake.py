@@ -84,6 +84,20 @@ class Intake(FlowBase):
         ack = (asker.name or asker.user_id) if session is not None else None
         self.deliveries.follow(job, asker.target, lang, ack_as=ack)
 
+    async def words(self, asker: Asker, words: str) -> None:
+        """Plain text in a private chat is a mood query, as /mood would be; the first time, the
+        answer says so in a short hint."""
+        try:
+            asked = await self.service.asked_in_words(platform=self.platform, user_id=asker.user_id)
+        except MriError:
+            asked = True  # no hint rather than no answer
+        note = None if asked else text("words_hint", await self.lang(asker.user_id))
+        await self.mood(asker, words, note=note)
+
+    async def unsupported(self, asker: Asker) -> None:
+        """A sticker, video, voice note or the like: one friendly sentence."""
+        await self.say(asker.target, text("err_media_kind", await self.lang(asker.user_id)))
+
     async def mood(self, asker: Asker, words: str, *, note: str | None = None) -> None:
         """Songs for a mood in words (/mood). `note`: a line under the answer."""
         lang = await self.lang(asker.user_id)

@@ -85,6 +85,11 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
     handlers = TelegramHandlers(flow, app)
     app.bot_data["handlers"] = handlers
     image_doc = filters.Document.IMAGE
+    other_media = (
+        filters.Sticker.ALL | filters.VIDEO | filters.VIDEO_NOTE | filters.VOICE | filters.AUDIO
+        | filters.ANIMATION
+    )  # fmt: skip
+    app.add_handler(MessageHandler(other_media, handlers.on_unsupported))
     app.add_handler(MessageHandler(filters.PHOTO | image_doc, handlers.on_photo))
     app.add_handler(MessageHandler(filters.Document.ALL & ~image_doc, handlers.on_other_file))
     app.add_handler(CommandHandler("start", handlers.on_start))
@@ -96,6 +101,8 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
     app.add_handler(CommandHandler("stats", handlers.on_stats))
     app.add_handler(CommandHandler("mri", handlers.on_mri_text))
     app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
+    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(private_text, handlers.on_text))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     app.add_error_handler(handlers.on_error)
     # PTB's JobQueue (runs from Application.start): answers still owed (from before a restart,

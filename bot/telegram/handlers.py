@@ -100,6 +100,22 @@ class TelegramHandlers:
         lang = await self.lang(user)
         await self.flow.say(self._asker(update, message, user).target, text("err_not_image", lang))
 
+    async def on_text(self, update: Update, context: Context) -> None:
+        """Plain text in a private chat: a mood in words, as /mood would be."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or not message.text or self._group(update):
+            return
+        await self.flow.words(self._asker(update, message, user), message.text)
+
+    async def on_unsupported(self, update: Update, context: Context) -> None:
+        """A sticker, video, voice note, audio or animation: one friendly sentence."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        if self._group(update) and not self._addressed(message):
+            return
+        await self.flow.unsupported(self._asker(update, message, user))
+
     async def on_mood(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:

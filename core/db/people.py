@@ -41,6 +41,17 @@ def language(session: Session, *, platform: str, external_id: str) -> str:
     return found or "ko"
 
 
+def asked_in_words(session: Session, *, platform: str, external_id: str) -> bool:
+    """Whether the user has asked for a mood in words before (a first-time hint otherwise)."""
+    found = session.scalar(
+        select(Request.id)
+        .join(User, User.id == Request.user_id)
+        .where(User.platform == platform, User.external_id == external_id, Request.kind == "text")
+        .limit(1)
+    )
+    return found is not None
+
+
 def set_language(session: Session, *, platform: str, external_id: str, language: str) -> None:
     get_or_create_user(session, platform=platform, external_id=external_id).language = language
 

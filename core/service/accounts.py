@@ -62,6 +62,13 @@ class Accounts(Component):
 
         return await self.run(get)
 
+    async def asked_in_words(self, *, platform: str, user_id: str) -> bool:
+        def get() -> bool:
+            with self.db.reader() as s:
+                return people.asked_in_words(s, platform=platform, external_id=user_id)
+
+        return await self.run(get)
+
     async def set_language(self, *, platform: str, user_id: str, language: str) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}")

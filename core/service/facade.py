@@ -208,6 +208,10 @@ class RecommendService:
     async def set_language(self, *, platform: str, user_id: str, language: str) -> None:
         await self.accounts.set_language(platform=platform, user_id=user_id, language=language)
 
+    async def asked_in_words(self, *, platform: str, user_id: str) -> bool:
+        """Whether the person asked for a mood in words before (/mood or plain text)."""
+        return await self.accounts.asked_in_words(platform=platform, user_id=user_id)
+
     # -- health ----------------------------------------------------------------------------
 
     async def stats(self) -> ServiceStatus:

@@ -29,6 +29,12 @@ def is_image(attachment: discord.Attachment) -> bool:
     return attachment.filename.lower().endswith(IMAGE_SUFFIXES)
 
 
+def is_media(attachment: discord.Attachment) -> bool:
+    """A video or a sound (voice messages are audio attachments)."""
+    content_type = (attachment.content_type or "").lower()
+    return content_type.startswith(("video/", "audio/"))
+
+
 def photo_in(attachment: discord.Attachment) -> PhotoIn:
     """An attachment as the flow sees it: judged from its metadata, downloaded on demand."""
 
@@ -63,9 +69,15 @@ class PhotoCog(commands.Cog):
         images = [a for a in message.attachments if is_image(a)]
         if images:
             await self.flow.photo(asker, photo_in(images[0]), addressed=addressed)
-        elif message.attachments and addressed:  # refused, from its metadata
+        elif not addressed:
+            return  # a message in a server that is not meant for MRI
+        elif message.stickers or any(is_media(a) for a in message.attachments):
+            await self.flow.unsupported(asker)
+        elif message.attachments:  # refused, from its metadata
             await self.flow.photo(asker, photo_in(message.attachments[0]))
-        elif addressed:
+        elif asker.private and message.content.strip():
+            await self.flow.words(asker, message.content)
+        else:
             lang = await self.flow.lang(asker.user_id)
             await self.flow.say(asker.target, self.flow.text("discord_hint", lang))
 

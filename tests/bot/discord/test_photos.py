@@ -239,7 +239,7 @@ async def test_mood_in_words(bot: MriBot, fake: FakeDiscord) -> None:
     assert len(MELON_LINK.findall(embed["description"])) == 10
 
 
-async def test_a_mention_or_dm_without_a_photo_gets_a_hint(bot: MriBot, fake: FakeDiscord) -> None:
+async def test_a_mention_or_an_empty_dm_gets_a_hint(bot: MriBot, fake: FakeDiscord) -> None:
     gateway(bot, "MESSAGE_CREATE", message(
         ALICE, channel_id=CHANNEL_ID, guild=True, content=f"<@{BOT_USER['id']}> hi",
         mentions=[BOT_USER],
@@ -247,7 +247,44 @@ async def test_a_mention_or_dm_without_a_photo_gets_a_hint(bot: MriBot, fake: Fa
     await fake.until(lambda: fake.saying(CHANNEL_ID, text("discord_hint", "ko")))
     gateway(bot, "MESSAGE_CREATE", message(BOB, channel_id=CHANNEL_ID, guild=True, content="hi"))
     dm = dm_channel_of(BOB)
-    gateway(bot, "MESSAGE_CREATE", message(BOB, channel_id=dm, guild=False, content="hello"))
+    gateway(bot, "MESSAGE_CREATE", message(BOB, channel_id=dm, guild=False, content=" "))
     await fake.until(lambda: fake.saying(dm, text("discord_hint", "ko")))
     await bot.idle()
     assert len(fake.in_channel(CHANNEL_ID)) == 1  # Bob's chat in the server is not for MRI
+
+
+async def test_words_in_a_dm_are_a_mood_query(bot: MriBot, fake: FakeDiscord) -> None:
+    dm = dm_channel_of(ALICE)
+    gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, content="비 오는 날"))
+    first = await fake.until(lambda: reply_with_embed(fake, dm))
+    assert "#비오는날" in first["embeds"][0]["description"].splitlines()[0]
+    assert text("words_hint", "ko") in first["embeds"][0]["description"]  # the first time
+    gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, content="여름 바다"))
+    await fake.until(lambda: len([m for m in fake.in_channel(dm) if m["embeds"]]) == 2)
+    second = [m for m in fake.in_channel(dm) if m["embeds"]][1]
+    assert text("words_hint", "ko") not in second["embeds"][0]["description"]
+    gateway(bot, "MESSAGE_CREATE", message(  # words in a server are not for MRI
+        BOB, channel_id=CHANNEL_ID, guild=True, content="비 오는 날"
+    ))  # fmt: skip
+    await bot.idle()
+    assert fake.in_channel(CHANNEL_ID) == []
+
+
+async def test_stickers_videos_and_voice_get_one_friendly_sentence(
+    bot: MriBot, fake: FakeDiscord
+) -> None:
+    dm = dm_channel_of(ALICE)
+    sticker = message(ALICE, channel_id=dm, guild=False)
+    sticker["sticker_items"] = [{"id": "1", "name": "hi", "format_type": 1}]
+    gateway(bot, "MESSAGE_CREATE", sticker)
+    video = fake.attachment("clip.mp4", b"not really a video", "video/mp4")
+    gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, attachments=[video]))
+    voice = fake.attachment("voice-message.ogg", b"OggS", "audio/ogg")
+    gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, attachments=[voice]))
+    await fake.until(
+        lambda: (
+            len([m for m in fake.in_channel(dm) if m["content"] == text("err_media_kind", "ko")])
+            == 3
+        )
+    )
+    assert fake.downloads() == 0
