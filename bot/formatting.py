@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.i18n import text
-from core.domain import JobResult, ReplyItem, TagWeight
+from core.domain import AlbumPart, JobResult, ReplyItem, TagWeight
 from core.errors import (
     DuplicateVote,
     EmptyQuery,
@@ -54,17 +54,40 @@ def song_link(item: ReplyItem) -> str:
 
 
 def reason(item: ReplyItem, lang: str) -> str:
-    """Why this song: the tags that chose it, and in a group playlist whose photo it was."""
+    """Why this song: the tags that chose it, and in a group playlist or an album whose photo
+    brought it."""
     parts = ["#" + b.replace(" ", "") for b in item.because]
     if item.from_user is not None:
         parts.append(text("brought_by", lang, user=item.from_user))
+    if item.from_photo is not None:
+        parts.append(f"📷{item.from_photo}")
     return " · ".join(parts)
 
 
 def title(result: JobResult, lang: str) -> str:
     if result.kind == "playlist":
         return text("playlist_title", lang)
+    if result.kind == "album":
+        return text("album_title", lang, n=len(result.parts))
     return text("result_title_text" if result.kind == "text" else "result_title", lang)
+
+
+def album_lines(parts: tuple[AlbumPart, ...], lang: str, *, max_mb: int = 20) -> list[str]:
+    """One line per photo of an album: the moods it brought (📷2 #바다 #여름), or why it was
+    left out."""
+    lines = []
+    for part in parts:
+        if part.error is not None:
+            reason = failure_text(part.error, lang, max_mb=max_mb)
+            lines.append(text("album_part_failed", lang, n=part.n, reason=reason))
+        else:
+            lines.append(f"📷{part.n} " + " ".join("#" + t.replace(" ", "") for t in part.tags))
+    return lines
+
+
+def album_failure(parts: tuple[AlbumPart, ...], lang: str, *, max_mb: int = 20) -> str:
+    """An album none of whose photos could be used: why, photo by photo."""
+    return "\n".join([text("album_failed", lang), *album_lines(parts, lang, max_mb=max_mb)])
 
 
 def contributors(result: JobResult) -> list[str]:

@@ -41,6 +41,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "result_title": {"ko": "이 사진에 어울리는 노래", "en": "Songs for this photo"},
     "result_title_text": {"ko": "이 분위기에 어울리는 노래", "en": "Songs for this mood"},
     "playlist_title": {"ko": "🎶 우리의 플레이리스트", "en": "🎶 Our playlist"},
+    "album_title": {"ko": "사진 {n}장에 어울리는 노래", "en": "Songs for these {n} photos"},
+    "album_part_failed": {"ko": "📷{n} 빼고 골랐어요: {reason}", "en": "📷{n} left out: {reason}"},
+    "album_failed": {
+        "ko": "보내 주신 사진에서 분위기를 찾지 못했어요.",
+        "en": "I couldn't use any of these photos.",
+    },
     "whole_list": {"ko": "목록 전체", "en": "Whole list"},
     "brought_by": {"ko": "{user}님의 사진", "en": "from {user}'s photo"},
     "credits": {"ko": "함께 만든 사람: {users}", "en": "Made together by: {users}"},

@@ -105,6 +105,20 @@ class ReplyItem:
     score: float
     because: tuple[str, ...]
     from_user: str | None = None  # group playlists: whose photo brought this song
+    from_photo: int | None = None  # albums: which photo (1, 2, …) brought this song
+
+
+MAX_ALBUM_PHOTOS = 10  # photos answered together (Telegram media groups, Discord messages)
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumPart:
+    """One photo of an album (by its position, from 1): the tags it gave, or why it could not
+    be used (a failure code, as a failed job's: invalid_image:truncated, no_tags, …)."""
+
+    n: int
+    tags: tuple[str, ...] = ()
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +140,7 @@ class JobResult:
     session_id: int | None = None
     list_item_id: int | None = None  # vote on this item to rate the whole list
     user_name: str | None = None  # the asker's display name, when MRI has it (credits)
+    parts: tuple[AlbumPart, ...] = ()  # albums: each photo's tags or failure
 
 
 @dataclass(frozen=True, slots=True)

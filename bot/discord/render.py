@@ -13,6 +13,7 @@ from discord.utils import escape_markdown
 from bot.flow.port import Answer, Outgoing, Rows
 from bot.formatting import (
     LIST_VOTE,
+    album_lines,
     contributors,
     hashtags,
     parse_forget,
@@ -57,7 +58,9 @@ def song_line(item: ReplyItem, lang: str) -> str:
 def result_embed(answer: Answer) -> discord.Embed:
     """Hashtags, numbered songs with Melon links and reasons; credits for group playlists."""
     result, lang = answer.result, answer.lang
-    lines = [escape_markdown(hashtags(result.tags)), ""]
+    lines = [escape_markdown(hashtags(result.tags))]
+    lines += [escape_markdown(x) for x in album_lines(result.parts, lang, max_mb=answer.max_mb)]
+    lines.append("")
     lines += [song_line(item, lang) for item in result.items]
     members = contributors(result)
     if members:

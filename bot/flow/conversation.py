@@ -1,14 +1,15 @@
 """The conversation, written once: what happens when someone sends a photo or words
-(intake.py), runs a group playlist (playlists.py), taps a button, reacts, asks to be forgotten
-or asks for settings and numbers (here). Adapters translate their library's events into these
-calls and implement the port (port.py); they decide nothing."""
+(intake.py), several photos at once (albums.py), runs a group playlist (playlists.py), taps a
+button, reacts, asks to be forgotten or asks for settings and numbers (here). Adapters
+translate their library's events into these calls and implement the port (port.py); they
+decide nothing."""
 
 from __future__ import annotations
 
 import logging
 
+from bot.flow.albums import Albums
 from bot.flow.base import unique_key
-from bot.flow.intake import Intake
 from bot.flow.playlists import Playlists
 from bot.flow.port import Asker, Outgoing, SendFailed, Tap
 from bot.formatting import Button, error_text, forget_data, parse_forget, parse_vote, vote_buttons
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 VOTE_TEXTS = {1: "vote_up", -1: "vote_down", 0: "vote_removed"}
 
 
-class Flow(Intake, Playlists):
+class Flow(Albums, Playlists):
     """One per adapter process (see FlowBase for what it is built from)."""
 
     # -- buttons and reactions ---------------------------------------------------------------

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.flow.port import Answer, MessageGone, Outgoing, ReplyTarget, SendFailed, Targets
-from bot.formatting import error_text, failure_text, hashtags, vote_buttons
+from bot.formatting import album_failure, error_text, failure_text, hashtags, vote_buttons
 from bot.i18n import text
 from core.config import Settings
 from core.domain import JobResult
@@ -234,6 +234,8 @@ class Deliveries:
     async def _message(
         self, result: JobResult, lang: str, note: str | None, *, fresh: bool
     ) -> Outgoing:
+        if result.status != "done" and result.parts:  # an album none of whose photos worked
+            return Outgoing(text=album_failure(result.parts, lang, max_mb=self.max_mb))
         if result.status != "done":
             code = result.error or result.status
             return Outgoing(text=failure_text(code, lang, max_mb=self.max_mb))
@@ -242,7 +244,8 @@ class Deliveries:
         # A first attempt shows no votes yet; a retry may follow votes on a visible reply.
         totals = {} if fresh else await self.service.vote_totals(result.job_id)
         return Outgoing(
-            answer=Answer(result, lang, note), buttons=vote_buttons(result, totals, lang)
+            answer=Answer(result, lang, note, self.max_mb),
+            buttons=vote_buttons(result, totals, lang),
         )
 
     # -- group-playlist acknowledgements ----------------------------------------------------

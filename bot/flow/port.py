@@ -24,6 +24,7 @@ class Answer:
     result: JobResult
     lang: str
     note: str | None = None  # one extra line under the list (e.g. a first-time hint)
+    max_mb: int = 20  # the photo size limit, for an album's "too large" line
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,4 @@ class PhotoIn:
     fetch: Callable[[], Awaitable[bytes]]
     size: int | None = None
     image: bool = True  # False: the platform says it is another kind of file
+    ref: str | None = None  # the message carrying it, when an album's photos each have one

@@ -18,6 +18,7 @@ from telegram.ext import Application, ContextTypes
 from bot.flow import Asker, Flow, PhotoIn
 from bot.formatting import error_text, is_forget
 from bot.i18n import text
+from bot.telegram.albums import MediaGroups
 from bot.telegram.target import TelegramTap, TelegramTarget
 from core.errors import InvalidImage
 
@@ -31,6 +32,7 @@ class TelegramHandlers:
     def __init__(self, flow: Flow, app: Application) -> None:  # type: ignore[type-arg]
         self.flow = flow
         self.app = app
+        self.media_groups = MediaGroups()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -71,15 +73,12 @@ class TelegramHandlers:
 
     # -- photos and words --------------------------------------------------------------------
 
-    async def on_photo(self, update: Update, context: Context) -> None:
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None or not (message.photo or message.document):
-            return
-        if self._group(update) and not self._addressed(message):
-            return
+    def _photo_in(self, message: Message) -> PhotoIn:
+        """The photo (or file) of a message as the flow sees it, downloaded on demand."""
         media = message.photo[-1] if message.photo else message.document
-        assert media is not None
-        mime = message.document.mime_type or "" if message.document else "image/jpeg"
+        if media is None:  # a video, sticker … in an album: named there as not a photo
+            return PhotoIn(self._nothing, image=False, ref=str(message.message_id))
+        mime = (message.document.mime_type or "") if message.document else "image/jpeg"
 
         async def fetch() -> bytes:
             try:
@@ -87,13 +86,41 @@ class TelegramHandlers:
             except TelegramError as exc:
                 raise InvalidImage("missing", f"the photo could not be downloaded: {exc}") from exc
 
-        photo = PhotoIn(fetch, size=media.file_size, image=mime.startswith("image/"))
-        await self.flow.photo(self._asker(update, message, user), photo)
+        return PhotoIn(fetch, size=media.file_size, image=mime.startswith("image/"),
+                       ref=str(message.message_id))  # fmt: skip
+
+    @staticmethod
+    async def _nothing() -> bytes:
+        raise InvalidImage("not_image", "not a photo")
+
+    async def _album_part(self, update: Update, message: Message, user: User) -> None:
+        """One message of a media group: the first one's handler answers the whole album."""
+        batch = await self.media_groups.collect(message)
+        if batch is None:
+            return
+        if self._group(update) and not any(self._addressed(m) for m in batch):
+            return
+        photos = [self._photo_in(m) for m in batch]
+        await self.flow.album(self._asker(update, batch[0], user), photos)
+
+    async def on_photo(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or not (message.photo or message.document):
+            return
+        if message.media_group_id:
+            await self._album_part(update, message, user)
+            return
+        if self._group(update) and not self._addressed(message):
+            return
+        await self.flow.photo(self._asker(update, message, user), self._photo_in(message))
 
     async def on_other_file(self, update: Update, context: Context) -> None:
         """A document that is not an image, sent privately (or to the bot in a group)."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
+            return
+        if message.media_group_id:
+            await self._album_part(update, message, user)
             return
         if self._group(update) and not self._addressed(message):
             return
@@ -111,6 +138,9 @@ class TelegramHandlers:
         """A sticker, video, voice note, audio or animation: one friendly sentence."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
+            return
+        if message.media_group_id:  # a video among an album's photos
+            await self._album_part(update, message, user)
             return
         if self._group(update) and not self._addressed(message):
             return

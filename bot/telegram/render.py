@@ -7,14 +7,25 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.flow.port import Answer, Rows
-from bot.formatting import contributors, hashtags, reason, song_link, song_title, title
+from bot.formatting import (
+    album_lines,
+    contributors,
+    hashtags,
+    reason,
+    song_link,
+    song_title,
+    title,
+)
 from bot.i18n import text
 
 
 def answer_html(answer: Answer) -> str:
-    """Hashtags, a title, then one line per song: linked title – artist, and why."""
+    """Hashtags (and for an album each photo's), a title, then one line per song: linked
+    title – artist, and why."""
     result, lang = answer.result, answer.lang
-    lines = [html.escape(hashtags(result.tags)), "", f"<b>{html.escape(title(result, lang))}</b>"]
+    lines = [html.escape(hashtags(result.tags))]
+    lines += [html.escape(line) for line in album_lines(result.parts, lang, max_mb=answer.max_mb)]
+    lines += ["", f"<b>{html.escape(title(result, lang))}</b>"]
     for item in result.items:
         url = html.escape(song_link(item), quote=True)
         link = f'<a href="{url}">{html.escape(song_title(item))}</a>'

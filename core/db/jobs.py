@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.db.models import Chat, RecommendedItem, Request, utcnow
+from core.db.models import Chat, RecommendedItem, Request, User, utcnow
 
 LIST_ITEM = "list"  # song_id of the rank-0 item: a vote on the whole reply
 
@@ -34,6 +34,7 @@ class Claim:
     session_id: int | None = None
     chat_pk: int | None = None  # row ids, for per-chat and per-user vote re-ranking
     user_pk: int | None = None
+    parts: list[dict[str, Any]] | None = None  # albums: photos refused before the worker
 
 
 def create_request(
@@ -47,6 +48,7 @@ def create_request(
     photo_sha256: str | None = None,
     query_text: str | None = None,
     session_id: int | None = None,
+    parts: list[dict[str, Any]] | None = None,
 ) -> Request:
     now = utcnow()
     req = Request(
@@ -58,6 +60,7 @@ def create_request(
         photo_sha256=photo_sha256,
         query_text=query_text,
         session_id=session_id,
+        parts=parts,
         status="queued",
         enqueued_at=now,
         created_at=now,
@@ -119,13 +122,14 @@ def claim(
             Request.session_id,
             Request.chat_id,
             Request.user_id,
+            Request.parts,
         ),
         execution_options={"synchronize_session": False},
     ).first()
     if row is not None:
         return Claim(
             True, "running", row.attempts, row.kind, row.query_text, row.session_id,
-            row.chat_id, row.user_id,
+            row.chat_id, row.user_id, row.parts,
         )  # fmt: skip
     found = session.execute(
         select(Request.status, Request.attempts).where(Request.job_id == job_id)
@@ -143,6 +147,7 @@ def complete(
     catalog_version: str,
     items: Sequence[dict[str, Any]],
     latency_ms: int,
+    parts: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Store the answer of a running job; False if the job is no longer ours (expired, done)."""
     request_pk = session.scalar(
@@ -158,6 +163,7 @@ def complete(
             finished_at=utcnow(),
             lease_until=None,
             error=None,
+            **({"parts": parts} if parts is not None else {}),
         )
         .returning(Request.id),
         execution_options={"synchronize_session": False},
@@ -182,12 +188,19 @@ def complete(
     return True
 
 
-def fail(session: Session, *, job_id: str, error: str) -> None:
-    """Final failure: no answer will come."""
+def fail(
+    session: Session, *, job_id: str, error: str, parts: list[dict[str, Any]] | None = None
+) -> None:
+    """Final failure: no answer will come (an album's `parts` say why for each photo)."""
+    values: dict[str, Any] = {
+        "status": "failed", "error": error[:200], "finished_at": utcnow(), "lease_until": None,
+    }  # fmt: skip
+    if parts is not None:
+        values["parts"] = parts
     session.execute(
         update(Request)
         .where(Request.job_id == job_id, Request.status.in_(("queued", "running")))
-        .values(status="failed", error=error[:200], finished_at=utcnow(), lease_until=None)
+        .values(**values)
     )
 
 
@@ -266,6 +279,28 @@ def unfinished_members(session: Session, *, session_id: int) -> int:
             )
         )
         or 0
+    )
+
+
+def playlist_members(session: Session, *, session_id: int | None) -> list[Any]:
+    """The finished photos of a playlist session, oldest first: (tags, member's name or id,
+    user row id, chat row id)."""
+    return list(
+        session.execute(
+            select(
+                Request.tags,
+                func.coalesce(User.display_name, User.external_id),
+                Request.user_id,
+                Request.chat_id,
+            )
+            .join(User, User.id == Request.user_id)
+            .where(
+                Request.session_id == session_id,
+                Request.kind == "photo",
+                Request.status == "done",
+            )
+            .order_by(Request.created_at)
+        ).all()
     )
 
 

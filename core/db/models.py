@@ -107,14 +107,14 @@ JOB_STATUSES = ("queued", "running", "done", "failed", "expired")
 
 
 class Request(Base):
-    """One photo, text or group-playlist job and its outcome."""
+    """One photo, text, group-playlist or album job and its outcome."""
 
     __tablename__ = "requests"
     __table_args__ = (
         CheckConstraint(
             "status IN ('queued', 'running', 'done', 'failed', 'expired')", name="status"
         ),
-        CheckConstraint("kind IN ('photo', 'text', 'playlist')", name="kind"),
+        CheckConstraint("kind IN ('photo', 'text', 'playlist', 'album')", name="kind"),
         Index("ix_requests_status_created_at", "status", "created_at"),
     )
 
@@ -134,6 +134,8 @@ class Request(Base):
     query_text: Mapped[str | None] = mapped_column(Text)
     photo_sha256: Mapped[str | None] = mapped_column(String(64))
     tags: Mapped[list[Any] | None] = mapped_column(JSON)  # [[tag, weight], ...]
+    # Albums: each photo's shown tags or failure, [{"n": 1, "tags": [...]}, {"n": 2, "error": …}]
+    parts: Mapped[list[Any] | None] = mapped_column(JSON)
     tagger: Mapped[str | None] = mapped_column(String(32))
     tagger_version: Mapped[str | None] = mapped_column(String(64))
     catalog_version: Mapped[str | None] = mapped_column(String(64))

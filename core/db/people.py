@@ -128,7 +128,7 @@ def forget_user(session: Session, *, platform: str, external_id: str) -> Forgott
         )
     ).all()
     photo_jobs = tuple(
-        r.job_id for r in gone if r.kind == "photo" and r.status in ("queued", "running")
+        r.job_id for r in gone if r.kind in ("photo", "album") and r.status in ("queued", "running")
     )
     items = session.scalar(
         select(func.count())

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db.models import Chat, RecommendedItem, Request, User
-from core.domain import JobResult, ReplyItem, TagWeight
+from core.domain import AlbumPart, JobResult, ReplyItem, TagWeight
 from core.errors import UnknownItem, UnknownJob
 
 _RESULT_COLUMNS = (
@@ -20,6 +20,7 @@ _RESULT_COLUMNS = (
     Request.catalog_version,
     Request.error,
     Request.session_id,
+    Request.parts,
     Chat.platform,
     Chat.external_id.label("chat_external_id"),
     User.external_id.label("user_external_id"),
@@ -63,6 +64,7 @@ def load_result(session: Session, job_id: str) -> JobResult:
             score=i.score,
             because=tuple(i.reasons.get("because") or ()),
             from_user=i.reasons.get("from_user"),
+            from_photo=i.reasons.get("from_photo"),
         )
         for i in rows
         if i.rank > 0
@@ -87,6 +89,10 @@ def load_result(session: Session, job_id: str) -> JobResult:
         session_id=req.session_id,
         list_item_id=list_item,
         user_name=req.display_name,
+        parts=tuple(
+            AlbumPart(int(p["n"]), tuple(p.get("tags") or ()), p.get("error"))
+            for p in req.parts or ()
+        ),
     )
 
 

@@ -8,6 +8,9 @@ so the event loop of a chat library never blocks on them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from core import album
 from core.config import Settings
 from core.db.database import Database
 from core.domain import ClosedPlaylist, DeliveryClaim, JobResult, VoteOutcome
@@ -76,6 +79,28 @@ class RecommendService:
         return await self.submissions.run(
             self.submissions.submit, "photo", platform, chat_id, chat_kind, user_id, message_ref,
             photo=photo, session_id=session_id, user_name=user_name,
+        )  # fmt: skip
+
+    async def submit_album(
+        self,
+        *,
+        platform: str,
+        chat_id: str,
+        chat_kind: str,
+        user_id: str,
+        photos: Mapping[int, bytes],
+        refused: Mapping[int, str] | None = None,
+        message_ref: str | None = None,
+        user_name: str | None = None,
+    ) -> str:
+        """Queue photos sent together (position -> bytes, from 1) as one request: one reply,
+        one list blended from all of them that says which photo brought each song. `refused`:
+        positions the adapter could not use (-> a failure code such as invalid_image:too_large);
+        the reply names them, and those the worker cannot use, while the rest go on."""
+        usable, parts = self.submissions.album_parts(photos, refused or {})
+        return await self.submissions.run(
+            self.submissions.submit, "album", platform, chat_id, chat_kind, user_id, message_ref,
+            photo=album.pack(usable), user_name=user_name, parts=parts,
         )  # fmt: skip
 
     async def submit_text(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -39,6 +41,26 @@ class Submissions(Component):
                 "too_large", f"the photo is larger than {self.settings.max_image_bytes} bytes"
             )
 
+    def album_parts(
+        self, photos: Mapping[int, bytes], refused: Mapping[int, str]
+    ) -> tuple[dict[int, bytes], list[dict[str, Any]]]:
+        """The photos of an album worth a worker's time, and a part (with its failure code)
+        for each refused one; InvalidImage when none is left."""
+        usable: dict[int, bytes] = {}
+        parts = [{"n": n, "error": code} for n, code in refused.items()]
+        first: InvalidImage | None = None
+        for n, data in photos.items():
+            try:
+                self.check_photo(data)
+            except InvalidImage as exc:
+                first = first or exc
+                parts.append({"n": n, "error": f"invalid_image:{exc.reason}"})
+                continue
+            usable[n] = data
+        if not usable:
+            raise first or InvalidImage("empty", "no photo in the album")
+        return usable, sorted(parts, key=lambda p: int(p["n"]))
+
     def submit(
         self,
         kind: str,
@@ -52,6 +74,7 @@ class Submissions(Component):
         text: str | None = None,
         session_id: int | None = None,
         user_name: str | None = None,
+        parts: list[dict[str, Any]] | None = None,
     ) -> str:
         """Blocking: store the photo, write the row, enqueue; returns the job id. The same
         chat message submitted again (a redelivered update) returns the job it made before."""
@@ -72,10 +95,10 @@ class Submissions(Component):
         args = (job_id, kind, platform, chat_id, chat_kind, user_id, message_ref, photo, text)
         try:
             try:
-                self._insert(*args, session_id=session_id, user_name=user_name)
+                self._insert(*args, session_id=session_id, user_name=user_name, parts=parts)
             except IntegrityError:  # a cached user/chat was deleted meanwhile: look them up again
                 self._pks.clear()
-                self._insert(*args, session_id=session_id, user_name=user_name)
+                self._insert(*args, session_id=session_id, user_name=user_name, parts=parts)
         except BaseException:
             if photo is not None:
                 self.queue.photos.delete(job_id)
@@ -100,6 +123,7 @@ class Submissions(Component):
         *,
         session_id: int | None,
         user_name: str | None,
+        parts: list[dict[str, Any]] | None,
     ) -> None:
         name = user_name.replace("\x00", "").strip()[:64] if user_name else None
         with self.db.transaction() as s:
@@ -123,6 +147,7 @@ class Submissions(Component):
                 photo_sha256=hashlib.sha256(photo).hexdigest() if photo is not None else None,
                 query_text=text,
                 session_id=session_id,
+                parts=parts,
             )
         if len(self._pks) > 50_000:  # a bounded cache of row ids: two lookups fewer per job
             self._pks.clear()

@@ -4,15 +4,11 @@ runner; jobs are drained from the queue by the test instead of a worker process.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import delete
 
-from core.config import RESOURCES, Settings
-from core.db.database import Database
+from core.config import RESOURCES
 from core.db.models import Request
 from core.errors import (
     DuplicateVote,
@@ -27,44 +23,11 @@ from core.housekeeping import sweep_orphan_photos
 from core.pipeline import Pipeline
 from core.service import NoOpenPlaylist, RecommendService
 from core.worker import JobRunner
+from tests.core.conftest import Env
 
 COFFEE = (RESOURCES / "demo/coffee.png").read_bytes()
 MOUNTAIN = (RESOURCES / "demo/karwendel.jpg").read_bytes()
 BEACH = (RESOURCES / "demo/beach.jpg").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> Pipeline:
-    return Pipeline.from_settings(Settings())
-
-
-@dataclass
-class Env:
-    service: RecommendService
-    runner: JobRunner
-
-    def drain(self) -> int:
-        """Run every queued job now, as a worker would; returns how many ran."""
-        huey, n = self.service.queue.huey, 0
-        while (task := huey.dequeue()) is not None:
-            huey.execute(task)
-            n += 1
-        return n
-
-    async def run(self) -> int:
-        return await asyncio.to_thread(self.drain)
-
-
-@pytest_asyncio.fixture
-async def env(backend_settings: Settings, pipeline: Pipeline) -> AsyncIterator[Env]:
-    service = RecommendService.from_settings(backend_settings)
-    runner = JobRunner(
-        backend_settings, Database(backend_settings.resolved_database_url), service.queue, pipeline
-    )
-    service.queue.set_handler(runner.run)
-    yield Env(service, runner)
-    runner.db.dispose()
-    await service.aclose()
 
 
 def submit(
@@ -207,12 +170,16 @@ async def test_the_blend_waits_for_photos_still_being_tagged(env: Env, pipeline:
     photo = await submit(env, BEACH, user="b", chat="g3", kind="group", session_id=session)
     job = await env.service.group_playlist(platform="test", chat_id="g3", user_id="a")
     other = JobRunner(env.service.settings, env.runner.db, env.service.queue, pipeline)
+    # The blend waits at most half its lease: a lease long enough for a busy machine's tagging
+    patient = env.service.settings.model_copy(update={"job_lease_seconds": 30.0})
+    blender = JobRunner(patient, env.runner.db, env.service.queue, pipeline)
+    await asyncio.to_thread(lambda: pipeline.tagger)  # the model is loaded before the race
 
     async def tag_later() -> None:  # another worker is still tagging b's photo
         await asyncio.sleep(0.3)
         await asyncio.to_thread(other.run, photo)
 
-    await asyncio.gather(asyncio.to_thread(env.runner.run, job), tag_later())
+    await asyncio.gather(asyncio.to_thread(blender.run, job), tag_later())
     result = await env.service.wait(job)
     assert {i.from_user for i in result.items} == {"b"}  # without the wait: no photo, failed
 

@@ -1,5 +1,6 @@
-"""Photos and moods: an image in a DM, an image posted with a mention (or as a reply to the
-bot, or into a channel with an open playlist), `/mri` with an attachment, `/mood <text>`.
+"""Photos and moods: an image (or several: an album) in a DM, posted with a mention (or as a
+reply to the bot, or into a channel with an open playlist), `/mri` with an attachment, `/mood
+<text>`, words in a DM.
 Translation only: the flow (bot/flow) decides what happens."""
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ class PhotoCog(commands.Cog):
         addressed = self._addressed(message, me)
         asker = message_asker(self.client, message)
         images = [a for a in message.attachments if is_image(a)]
-        if images:
+        if images and len(message.attachments) > 1:  # an album: one reply for all of them
+            photos = [photo_in(a) for a in message.attachments]
+            await self.flow.album(asker, photos, addressed=addressed)
+        elif images:
             await self.flow.photo(asker, photo_in(images[0]), addressed=addressed)
         elif not addressed:
             return  # a message in a server that is not meant for MRI

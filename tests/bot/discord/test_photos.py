@@ -288,3 +288,28 @@ async def test_stickers_videos_and_voice_get_one_friendly_sentence(
         )
     )
     assert fake.downloads() == 0
+
+
+async def test_a_message_with_several_images_is_one_album_reply(
+    bot: MriBot, fake: FakeDiscord, jobs: Jobs
+) -> None:
+    dm = dm_channel_of(ALICE)
+    attachments = [
+        fake.attachment("coffee.png", COFFEE, "image/png"),
+        fake.attachment("beach.jpg", BEACH, "image/jpeg"),
+        fake.attachment("notes.txt", b"hello", "text/plain"),
+    ]
+    gateway(
+        bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, attachments=attachments)
+    )
+    reply = await fake.until(lambda: reply_with_embed(fake, dm))
+    await bot.idle()
+    embed = reply["embeds"][0]
+    assert embed["title"] == text("album_title", "ko", n=3)
+    lines = embed["description"].splitlines()
+    assert lines[1].startswith("📷1 #") and lines[2].startswith("📷2 #")
+    assert text("album_part_failed", "ko", n=3, reason=text("err_not_image", "ko")) in lines[3]
+    assert len(MELON_LINK.findall(embed["description"])) == 10
+    assert len(buttons(reply)) == 20  # one set of votes (and reactions for the whole list)
+    assert len(fake.in_channel(dm)) == 1 and jobs.ran == 1
+    assert fake.downloads() == 2  # the text file was refused from its metadata

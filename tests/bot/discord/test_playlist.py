@@ -113,3 +113,31 @@ async def test_a_playlist_closes_by_itself_when_its_time_is_up(
     posts = [c.body["content"] for c in fake.requests("POST", f"/channels/{CHANNEL_ID}/messages")]
     assert text("playlist_closed_by_time", "ko") in posts  # the time's-up note ...
     assert fake.saying(CHANNEL_ID, text("playlist_closed_by_time", "ko")) is None  # ... became it
+
+
+async def test_an_album_posted_into_an_open_playlist_joins_it_photo_by_photo(
+    bot: MriBot, fake: FakeDiscord
+) -> None:
+    gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "playlist", sub="start"))
+    await fake.until(lambda: fake.saying(CHANNEL_ID, "플레이리스트를 시작해요"))
+    attachments = [
+        fake.attachment("coffee.png", (DEMO / "coffee.png").read_bytes(), "image/png"),
+        fake.attachment("beach.jpg", (DEMO / "beach.jpg").read_bytes(), "image/jpeg"),
+    ]
+    gateway(bot, "MESSAGE_CREATE", message(
+        BOB, channel_id=CHANNEL_ID, guild=True, attachments=attachments
+    ))  # fmt: skip
+    await fake.until(
+        lambda: (
+            sum(
+                m["content"].count(text("playlist_joined", "ko", user="Bob", tags="")[:-2])
+                for m in fake.in_channel(CHANNEL_ID)
+            )
+            == 2
+        )
+    )
+    await bot.idle()
+    gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "playlist", sub="done"))
+    reply = await fake.until(lambda: fake.with_embed(CHANNEL_ID, text("playlist_title", "ko")))
+    assert reply["embeds"][0]["description"].count("Bob님의 사진") >= 2
+    assert fake.downloads() == 2
