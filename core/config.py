@@ -198,6 +198,14 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(
         default=None, description="Discord bot token (never logged)."
     )
+    discord_api_url: str = Field(
+        default="https://discord.com/api/v10",
+        description="Discord REST base; calls go to {base}/channels/… (e.g. a rate-limit proxy).",
+    )
+    discord_gateway_url: str | None = Field(
+        default=None,
+        description="Discord gateway websocket (default: discord.py's, wss://gateway.discord.gg).",
+    )
     user_requests_per_minute: int = Field(
         default=6, ge=1, le=600, description="Photos/texts one user may send per minute."
     )

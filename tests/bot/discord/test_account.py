@@ -146,7 +146,9 @@ async def test_a_rejected_token_is_a_clear_start_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake.reject_token = True  # Discord's API answers 401
-    settings = Settings(data_dir=tmp_path / "var", discord_token=TOKEN)
+    settings = Settings(
+        data_dir=tmp_path / "var", discord_token=TOKEN, discord_api_url=f"{fake.url}/api/v10"
+    )
     with caplog.at_level(logging.DEBUG), pytest.raises(StartError) as info:
         await asyncio.to_thread(run, settings)  # asyncio.run in its own thread, as in the CLI
     assert "Discord rejected MRI_DISCORD_TOKEN" in str(info.value)
@@ -161,8 +163,11 @@ async def test_an_unreachable_discord_is_retried_then_named(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here
-    monkeypatch.setattr("discord.http.Route.BASE", f"http://127.0.0.1:{port}/api/v10")
-    settings = Settings(data_dir=tmp_path / "var", discord_token=TOKEN, startup_timeout_seconds=2.5)
+    monkeypatch.setattr("discord.http.Route.BASE", "unchanged")  # run() sets it: restored after
+    settings = Settings(
+        data_dir=tmp_path / "var", discord_token=TOKEN, startup_timeout_seconds=2.5,
+        discord_api_url=f"http://127.0.0.1:{port}/api/v10",
+    )  # fmt: skip
     with caplog.at_level(logging.WARNING), pytest.raises(ServiceUnreachable) as info:
         await asyncio.to_thread(run, settings)
     where = f"the Discord API at 127.0.0.1:{port} is unreachable"
