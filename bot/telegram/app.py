@@ -64,12 +64,12 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
         .rate_limiter(
             # Leaky buckets allow a burst of `max_rate` on top of the steady rate, so the
             # burst + rate are chosen to keep *any* window within Telegram's limits:
-            # 5 + 20/s = 25 ≤ 30 messages in any second (the margin absorbs network jitter:
-            # 10 + 20/s was measured at 33 in one second by benchmarks/load_telegram.py);
+            # 4 + 25/s = 29 ≤ 30 messages in any second (10 + 20/s was measured at 33 in one
+            # second by benchmarks/load_telegram.py: the burst is what overshoots);
             # 10 + 10/min ≤ 20 per group in any minute.
             AIORateLimiter(
-                overall_max_rate=5,
-                overall_time_period=0.25,
+                overall_max_rate=4,
+                overall_time_period=0.16,
                 group_max_rate=10,
                 group_time_period=60,
                 max_retries=2,
