@@ -22,10 +22,10 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from bot.flow.acks import Acknowledgements
 from bot.flow.port import Answer, MessageGone, Outgoing, ReplyTarget, SendFailed, Targets
-from bot.formatting import album_failure, error_text, failure_text, hashtags, vote_buttons
+from bot.formatting import album_failure, error_text, failure_text, vote_buttons
 from bot.i18n import text
 from core.config import Settings
 from core.domain import JobResult
@@ -35,7 +35,6 @@ from core.service import RecommendService
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 4.5  # a chat action shows for ~5 s, or until the bot's next message
-ACK_FOLD_SECONDS = 1.0  # group-playlist acknowledgements ready within this fold into one
 SWEEP_GRACE_SECONDS = 5.0  # the sweep leaves fresh answers to the process waiting for them
 
 
@@ -43,15 +42,6 @@ class State(enum.Enum):
     ENDED = "ended"  # done or failed: deliver
     PENDING = "pending"  # not yet
     GONE = "gone"  # forgotten (/forget) meanwhile: nothing to deliver
-
-
-@dataclass
-class _Acks:
-    """Acknowledgements of photos joining a group playlist, collected to be sent as one."""
-
-    target: ReplyTarget
-    lang: str
-    jobs: list[tuple[str, str | None]] = field(default_factory=list)  # (job, member's name)
 
 
 class Deliveries:
@@ -67,7 +57,6 @@ class Deliveries:
         name: Callable[[str], str] = str,
     ) -> None:
         self.settings = settings
-        self.name = name  # a member's name as the platform writes it in a sentence
         self.service = service
         self.platform = platform
         self.targets = targets
@@ -76,7 +65,7 @@ class Deliveries:
         self._placeholders: dict[str, str] = {}  # chat -> job whose placeholder stands there
         self._shown: dict[str, str] = {}  # job -> its placeholder, while it is waited for
         self._typed: dict[str, float] = {}  # chat -> when its last chat action went out
-        self._acks: dict[str, _Acks] = {}  # chat -> acknowledgements being folded
+        self.acks = Acknowledgements(service, name=name, max_mb=self.max_mb)
         self._closing = False
 
     @property
@@ -126,7 +115,7 @@ class Deliveries:
             if state is not State.ENDED:  # forgotten, or given up (the sweep apologises)
                 return
             if ack_as is not None and target.group and target.placeholder is None:
-                await self._fold_ack(job_id, target, lang, ack_as)
+                await self.acks.fold(job_id, target, lang, ack_as)
             else:
                 await self.deliver(job_id, target, lang, note=note)
         finally:
@@ -240,48 +229,13 @@ class Deliveries:
             code = result.error or result.status
             return Outgoing(text=failure_text(code, lang, max_mb=self.max_mb))
         if result.kind == "photo" and result.session_id is not None:
-            return Outgoing(text=self._ack_line(result, lang, None))
+            return Outgoing(text=self.acks.line(result, lang, None))
         # A first attempt shows no votes yet; a retry may follow votes on a visible reply.
         totals = {} if fresh else await self.service.vote_totals(result.job_id)
         return Outgoing(
             answer=Answer(result, lang, note, self.max_mb),
             buttons=vote_buttons(result, totals, lang),
         )
-
-    # -- group-playlist acknowledgements ----------------------------------------------------
-
-    def _ack_line(self, result: JobResult, lang: str, who: str | None) -> str:
-        name = self.name(who or result.user_name or result.user_id)
-        if result.status != "done":
-            reason = failure_text(result.error or result.status, lang, max_mb=self.max_mb)
-            return text("playlist_photo_failed", lang, user=name, reason=reason)
-        return text("playlist_joined", lang, user=name, tags=hashtags(result.tags, limit=3))
-
-    async def _fold_ack(self, job_id: str, target: ReplyTarget, lang: str, who: str) -> None:
-        """Acknowledgements ready within ACK_FOLD_SECONDS of each other in one group go out as
-        one message (Telegram allows 20 a minute in a group)."""
-        batch = self._acks.get(target.chat_id)
-        if batch is not None:
-            batch.jobs.append((job_id, who))
-            return
-        batch = self._acks[target.chat_id] = _Acks(target, lang, [(job_id, who)])
-        try:
-            await asyncio.sleep(ACK_FOLD_SECONDS)
-        finally:
-            del self._acks[target.chat_id]
-        claimed = [(j, w) for j, w in batch.jobs if await self.service.claim_delivery(j)]
-        if not claimed:
-            return
-        try:
-            lines = [self._ack_line(await self.service.result(j), lang, w) for j, w in claimed]
-            ref = await target.send(Outgoing(text="\n".join(lines)), key=f"k:{claimed[0][0]}")
-        except (SendFailed, MriError) as exc:
-            permanent = isinstance(exc, SendFailed) and exc.permanent
-            for j, _ in claimed:
-                await self.service.release_delivery(j, str(exc), permanent=permanent)
-            return
-        for j, _ in claimed:
-            await self.service.confirm_delivery(j, ref)
 
     # -- notices ------------------------------------------------------------------------------
 
