@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.i18n import text
-from core.domain import JobResult, ReplyItem, TagWeight
+from core.domain import AlbumPart, JobResult, ReplyItem, TagWeight
 from core.errors import (
     DuplicateVote,
     EmptyQuery,
@@ -28,8 +28,16 @@ VOTE_PREFIX = "v"
 
 @dataclass(frozen=True)
 class Button:
+    """A button as the flow wants it; `group` tells a platform's renderer what it is for (a
+    song's vote, the whole list's vote, …), so each can lay them out its own way."""
+
     label: str
     data: str  # callback data, <= 64 bytes
+    group: str = ""
+
+
+SONG_VOTE = "song"  # 👍/👎 of one song
+LIST_VOTE = "list"  # 👍/👎 of the whole reply
 
 
 def hashtags(tags: tuple[TagWeight, ...], limit: int = 6) -> str:
@@ -46,17 +54,40 @@ def song_link(item: ReplyItem) -> str:
 
 
 def reason(item: ReplyItem, lang: str) -> str:
-    """Why this song: the tags that chose it, and in a group playlist whose photo it was."""
+    """Why this song: the tags that chose it, and in a group playlist or an album whose photo
+    brought it."""
     parts = ["#" + b.replace(" ", "") for b in item.because]
     if item.from_user is not None:
         parts.append(text("brought_by", lang, user=item.from_user))
+    if item.from_photo is not None:
+        parts.append(f"📷{item.from_photo}")
     return " · ".join(parts)
 
 
 def title(result: JobResult, lang: str) -> str:
     if result.kind == "playlist":
         return text("playlist_title", lang)
+    if result.kind == "album":
+        return text("album_title", lang, n=len(result.parts))
     return text("result_title_text" if result.kind == "text" else "result_title", lang)
+
+
+def album_lines(parts: tuple[AlbumPart, ...], lang: str, *, max_mb: int = 20) -> list[str]:
+    """One line per photo of an album: the moods it brought (📷2 #바다 #여름), or why it was
+    left out."""
+    lines = []
+    for part in parts:
+        if part.error is not None:
+            reason = failure_text(part.error, lang, max_mb=max_mb)
+            lines.append(text("album_part_failed", lang, n=part.n, reason=reason))
+        else:
+            lines.append(f"📷{part.n} " + " ".join("#" + t.replace(" ", "") for t in part.tags))
+    return lines
+
+
+def album_failure(parts: tuple[AlbumPart, ...], lang: str, *, max_mb: int = 20) -> str:
+    """An album none of whose photos could be used: why, photo by photo."""
+    return "\n".join([text("album_failed", lang), *album_lines(parts, lang, max_mb=max_mb)])
 
 
 def contributors(result: JobResult) -> list[str]:
@@ -80,6 +111,27 @@ def parse_vote(data: str) -> tuple[int, int] | None:
     return int(match[1]), 1 if match[2] == "+" else -1
 
 
+FORGET_PREFIX = "forget"
+# "mri:forget:…" is how Discord's buttons were written before: they keep working.
+_FORGET = re.compile(rf"(?:mri:)?{FORGET_PREFIX}:(yes|no):([0-9]{{1,20}})", re.ASCII)
+
+
+def forget_data(answer: str, owner: str) -> str:
+    """Button data of the /forget confirmation: the answer and who may give it."""
+    return f"{FORGET_PREFIX}:{answer}:{owner}"
+
+
+def parse_forget(data: str) -> tuple[str, str] | None:
+    """'forget:yes:123' -> ('yes', '123'); anything else -> None."""
+    match = _FORGET.fullmatch(data)
+    return (match[1], match[2]) if match else None
+
+
+def is_forget(data: str) -> bool:
+    """Data of a /forget button, well formed or not (to answer it as one)."""
+    return data.startswith((f"{FORGET_PREFIX}:", f"mri:{FORGET_PREFIX}:")) or data == FORGET_PREFIX
+
+
 def vote_buttons(
     result: JobResult, totals: dict[int, tuple[int, int]], lang: str
 ) -> list[list[Button]]:
@@ -92,15 +144,15 @@ def vote_buttons(
     for item in result.items:
         up, down = totals.get(item.item_id, (0, 0))
         rows.append([
-            Button(f"{item.rank}. 👍{count(up)}", vote_data(item.item_id, 1)),
-            Button(f"{item.rank}. 👎{count(down)}", vote_data(item.item_id, -1)),
+            Button(f"{item.rank}. 👍{count(up)}", vote_data(item.item_id, 1), SONG_VOTE),
+            Button(f"{item.rank}. 👎{count(down)}", vote_data(item.item_id, -1), SONG_VOTE),
         ])  # fmt: skip
     if result.list_item_id is not None:
         up, down = totals.get(result.list_item_id, (0, 0))
         whole = text("whole_list", lang)
         rows.append([
-            Button(f"{whole} 👍{count(up)}", vote_data(result.list_item_id, 1)),
-            Button(f"{whole} 👎{count(down)}", vote_data(result.list_item_id, -1)),
+            Button(f"{whole} 👍{count(up)}", vote_data(result.list_item_id, 1), LIST_VOTE),
+            Button(f"{whole} 👎{count(down)}", vote_data(result.list_item_id, -1), LIST_VOTE),
         ])  # fmt: skip
     return rows
 

@@ -41,6 +41,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "result_title": {"ko": "이 사진에 어울리는 노래", "en": "Songs for this photo"},
     "result_title_text": {"ko": "이 분위기에 어울리는 노래", "en": "Songs for this mood"},
     "playlist_title": {"ko": "🎶 우리의 플레이리스트", "en": "🎶 Our playlist"},
+    "album_title": {"ko": "사진 {n}장에 어울리는 노래", "en": "Songs for these {n} photos"},
+    "album_part_failed": {"ko": "📷{n} 빼고 골랐어요: {reason}", "en": "📷{n} left out: {reason}"},
+    "album_failed": {
+        "ko": "보내 주신 사진에서 분위기를 찾지 못했어요.",
+        "en": "I couldn't use any of these photos.",
+    },
     "whole_list": {"ko": "목록 전체", "en": "Whole list"},
     "brought_by": {"ko": "{user}님의 사진", "en": "from {user}'s photo"},
     "credits": {"ko": "함께 만든 사람: {users}", "en": "Made together by: {users}"},
@@ -103,6 +109,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "ko": "모르는 명령이에요. /help 를 보세요.",
         "en": "I don't know that command. See /help.",
     },
+    "words_hint": {
+        "ko": "💡 보내 주신 글을 분위기로 읽고 골랐어요. 사진을 보내면 사진에 어울리는 노래를 골라 드려요.",
+        "en": "💡 I read your words as a mood. Send a photo and I'll pick songs for it instead.",
+    },
+    "err_media_kind": {
+        "ko": "스티커나 영상, 음성은 아직 못 들어요 🙂 사진을 보내 주시거나 분위기를 글로 적어 주세요.",
+        "en": "I can't take stickers, videos or voice messages yet 🙂 Send a photo, or describe the mood in words.",
+    },
     "lang_usage": {"ko": "사용법: /lang ko 또는 /lang en", "en": "Usage: /lang ko or /lang en"},
     "lang_set": {"ko": "이제 한국어로 말할게요.", "en": "I'll speak English from now on."},
     "mood_usage": {
@@ -140,6 +154,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "playlist_joined": {
         "ko": "🎵 {user}님의 사진을 플레이리스트에 담았어요 ({tags})",
         "en": "🎵 Added {user}'s photo to the playlist ({tags})",
+    },
+    "playlist_photo_failed": {
+        "ko": "🙁 {user}님의 사진은 담지 못했어요: {reason}",
+        "en": "🙁 {user}'s photo could not be added: {reason}",
     },
     "playlist_none": {
         "ko": "열린 플레이리스트가 없어요. /playlist 로 시작해 주세요.",

@@ -159,6 +159,12 @@ class Settings(BaseSettings):
     job_wait_seconds: float = Field(
         default=8.0, gt=0, description="How long an adapter waits before 'still working'."
     )
+    placeholder_after_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="A bot shows '🎧 listening…' only when the answer takes longer than this "
+        "(before: a chat action); a quick answer is one message.",
+    )
     job_expire_seconds: float = Field(
         default=600.0, gt=0, description="Jobs not finished after this long are expired."
     )
@@ -188,8 +194,25 @@ class Settings(BaseSettings):
         description="Address the webhook server binds (the TLS reverse proxy forwards to it).",
     )
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535, description="Webhook port.")
+    delivery_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A reply being sent is someone's for this long: if its adapter dies (or the "
+        "send fails) any adapter of the platform retries it after that, editing the same message.",
+    )
+    delivery_sweep_seconds: float = Field(
+        default=5.0, gt=0, description="How often each adapter looks for replies still owed."
+    )
     discord_token: SecretStr | None = Field(
         default=None, description="Discord bot token (never logged)."
+    )
+    discord_api_url: str = Field(
+        default="https://discord.com/api/v10",
+        description="Discord REST base; calls go to {base}/channels/… (e.g. a rate-limit proxy).",
+    )
+    discord_gateway_url: str | None = Field(
+        default=None,
+        description="Discord gateway websocket (default: discord.py's, wss://gateway.discord.gg).",
     )
     user_requests_per_minute: int = Field(
         default=6, ge=1, le=600, description="Photos/texts one user may send per minute."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,20 @@ class ReplyItem:
     score: float
     because: tuple[str, ...]
     from_user: str | None = None  # group playlists: whose photo brought this song
+    from_photo: int | None = None  # albums: which photo (1, 2, …) brought this song
+
+
+MAX_ALBUM_PHOTOS = 10  # photos answered together (Telegram media groups, Discord messages)
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumPart:
+    """One photo of an album (by its position, from 1): the tags it gave, or why it could not
+    be used (a failure code, as a failed job's: invalid_image:truncated, no_tags, …)."""
+
+    n: int
+    tags: tuple[str, ...] = ()
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,3 +179,39 @@ class JobResult:
     error: str | None
     session_id: int | None = None
     list_item_id: int | None = None  # vote on this item to rate the whole list
+    user_name: str | None = None  # the asker's display name, when MRI has it (credits)
+    parts: tuple[AlbumPart, ...] = ()  # albums: each photo's tags or failure
+
+
+@dataclass(frozen=True, slots=True)
+class VoteOutcome:
+    """What one tap or reaction did, decided in one transaction: the person's vote before and
+    now (+1, -1, or 0 for none), the reply it belongs to and its new counts (for the redraw)."""
+
+    value: int
+    previous: int
+    result: JobResult
+    totals: Mapping[int, tuple[int, int]]
+
+    @property
+    def changed(self) -> bool:
+        return self.value != self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryClaim:
+    """The caller may deliver this job's reply until its lease ends (core/db/delivery.py)."""
+
+    job_id: str
+    reply_ref: str | None  # the message that holds the reply (edit it); None: send a new one
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedPlaylist:
+    """A group playlist whose time ran out: its blend is queued as `job_id` in `chat_id`;
+    `lang` is the language of the member who opened it (for the announcement)."""
+
+    job_id: str
+    chat_id: str
+    lang: str

@@ -53,6 +53,10 @@ class DuplicateVote(MriError):  # noqa: N818
     """The user already gave this item exactly this vote."""
 
 
+class NoOpenPlaylist(MriError):  # noqa: N818
+    """`/playlist done` in a chat without an open playlist session."""
+
+
 class NotAllowed(MriError):  # noqa: N818
     """The user may not do this here (e.g. vote on an item from another chat)."""
 

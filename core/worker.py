@@ -17,51 +17,26 @@ import time
 from typing import Any
 
 from huey.consumer import WORKER_PROCESS, WORKER_THREAD
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
+from core.blends import Blender, Computed, NothingUsable, song_item
 from core.config import Settings
 from core.db import jobs
 from core.db.database import Database
-from core.db.models import Request, User, WorkerBeat, utcnow
-from core.domain import Recommendation, ScoredSong, TagWeight
+from core.db.models import WorkerBeat, utcnow
+from core.domain import Recommendation, TagWeight
 from core.errors import EmptyQuery, InvalidImage, TaggerUnavailable
 from core.feedback import LiveVoteStats, rerank
 from core.housekeeping import Housekeeper
 from core.imaging import load_image
 from core.interleave import team_draft
 from core.pipeline import Pipeline
-from core.playlist import Contribution, blend
 from core.queue import JobQueue
 from core.startup import open_database, open_queue
 from core.tagging.base import Tagger
 from core.tagging.factory import build_tagger
 
 log = logging.getLogger(__name__)
-
-
-def _item(
-    song: ScoredSong, from_user: Contribution | None = None, source: str | None = None
-) -> dict[str, Any]:
-    s = song.song
-    reasons: dict[str, Any] = {"because": list(song.because)}
-    if from_user is not None:  # credited by name; the row id lets /forget take the name off
-        reasons["from_user"] = from_user.user
-        if from_user.key is not None:
-            reasons["from_user_key"] = from_user.key
-    if source is not None:  # A/B: the tagger whose list placed this song
-        reasons["source"] = source
-    return {
-        "id": s.id,
-        "score": song.score,
-        "reasons": reasons,
-        "song": {
-            "title": s.title,
-            "artists": list(s.artists),
-            "album": s.album,
-            "melon_url": song.melon_url,
-            "melon_search_url": song.melon_search_url,
-        },
-    }
 
 
 class JobRunner:
@@ -83,6 +58,7 @@ class JobRunner:
         self.votes = LiveVoteStats(
             database, ttl=settings.vote_stats_ttl_seconds, prior=settings.vote_prior
         )
+        self.blender = Blender(settings, database, pipeline, self.votes)
 
     def run(self, job_id: str) -> None:
         """The huey task body. Raises only for transient errors (huey retries with back-off)."""
@@ -95,10 +71,10 @@ class JobRunner:
             return
         started = time.perf_counter()
         try:
-            tags, items, tagger, version = self._compute(job_id, claim)
+            answer = self._compute(job_id, claim)
         except (InvalidImage, EmptyQuery) as exc:
             code = f"invalid_image:{exc.reason}" if isinstance(exc, InvalidImage) else "no_tags"
-            self._fail(job_id, code)
+            self._fail(job_id, code, exc.parts if isinstance(exc, NothingUsable) else None)
             return
         except Exception as exc:
             if claim.attempts > self.settings.job_retries:
@@ -114,12 +90,13 @@ class JobRunner:
             stored = jobs.complete(
                 s,
                 job_id=job_id,
-                tags=tags,
-                tagger=tagger,
-                tagger_version=version,
+                tags=answer.tags,
+                tagger=answer.tagger,
+                tagger_version=answer.version,
                 catalog_version=self.pipeline.catalog.version,
-                items=items,
+                items=answer.items,
                 latency_ms=latency,
+                parts=answer.parts,
             )
         if stored:  # the answer is committed: tell the waiting adapter first, tidy up after
             self.notifier.job_ended(job_id, "done")
@@ -129,25 +106,25 @@ class JobRunner:
             "job %s: done in %d ms (%d songs)%s",
             job_id,
             latency,
-            len(items),
+            len(answer.items),
             "" if stored else " [not stored: no longer running]",
         )
 
-    def _fail(self, job_id: str, code: str) -> None:
+    def _fail(self, job_id: str, code: str, parts: list[dict[str, Any]] | None = None) -> None:
         with self.db.transaction() as s:
-            jobs.fail(s, job_id=job_id, error=code)
+            jobs.fail(s, job_id=job_id, error=code, parts=parts)
         self.notifier.job_ended(job_id, "failed")
         self.queue.photos.delete(job_id)
         self.failed += 1
         self.last_error = code
         log.info("job %s: failed (%s)", job_id, code)
 
-    def _compute(
-        self, job_id: str, claim: jobs.Claim
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str, str]:
+    def _compute(self, job_id: str, claim: jobs.Claim) -> Computed:
         kind, text = claim.kind, claim.query_text
         if kind == "playlist":
-            return self._playlist(claim.session_id)
+            return self.blender.playlist(claim.session_id)
+        if kind == "album":
+            return self.blender.album(self.queue.photos.get(job_id), claim)
         pool = self.settings.top_k * (3 if self._reranking else 1)
         if kind == "text":
             rec = self.pipeline.recommend_text(text or "", top_k=pool)
@@ -163,7 +140,7 @@ class JobRunner:
         version = (
             self.pipeline.text_tagger.version if kind == "text" else self.pipeline.tagger.version
         )
-        return self._tags(rec), [_item(x) for x in rec.songs], rec.tagger, version
+        return Computed(self._tags(rec), [song_item(x) for x in rec.songs], rec.tagger, version)
 
     def _ab_pair(self) -> tuple[Tagger, Tagger] | None:
         """The two taggers MRI_AB_TAGGERS compares, loaded once; None when off or unavailable
@@ -190,7 +167,7 @@ class JobRunner:
 
     def _interleaved(
         self, job_id: str, data: bytes, pair: tuple[Tagger, Tagger], pool: int, claim: jobs.Claim
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str, str]:
+    ) -> Computed:
         """Both taggers' lists, team-draft interleaved; each song remembers its tagger."""
         s = self.settings
         image = load_image(data, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
@@ -203,14 +180,14 @@ class JobRunner:
             recs[0].songs, recs[1].songs, s.top_k, key=lambda x: x.song.id, teams=(a, b),
             rng=random.Random(job_id),  # the same draft if the job runs again
         )  # fmt: skip
-        items = [_item(d.item, source=d.team) for d in drafted]
+        items = [song_item(d.item, source=d.team) for d in drafted]
         merged: dict[str, dict[str, Any]] = {}
         for rec in recs:
             for tag in self._tags(rec):
                 if tag["key"] not in merged or tag["weight"] > merged[tag["key"]]["weight"]:
                     merged[tag["key"]] = tag
         shown = sorted(merged.values(), key=lambda t: -float(t["weight"]))
-        return shown, items, f"{a}|{b}", f"{pair[0].version}|{pair[1].version}"[:64]
+        return Computed(shown, items, f"{a}|{b}", f"{pair[0].version}|{pair[1].version}"[:64])
 
     @property
     def _reranking(self) -> bool:
@@ -240,61 +217,6 @@ class JobRunner:
                 {"key": key, "tag": display, "weight": round(float(weight), 4), "shown": shown}
             )
         return out
-
-    def _playlist(
-        self, session_id: int | None
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str, str]:
-        with self.db.reader() as s:
-            rows = s.execute(
-                select(
-                    Request.tags,
-                    func.coalesce(User.display_name, User.external_id),
-                    Request.user_id,
-                    Request.chat_id,
-                )
-                .join(User, User.id == Request.user_id)
-                .where(
-                    Request.session_id == session_id,
-                    Request.kind == "photo",
-                    Request.status == "done",
-                )
-                .order_by(Request.created_at)
-            ).all()
-        contributions = [
-            Contribution(
-                user, tuple(TagWeight(t["key"], t["weight"]) for t in tags or []), str(user_pk)
-            )
-            for tags, user, user_pk, _ in rows
-        ]
-        if not any(c.tags for c in contributions):
-            raise EmptyQuery("no photo in this playlist session has tags")
-        adjust = None
-        if self._reranking:  # each member's photo leans towards what they liked before
-            stats, chat = self.votes.get(), str(rows[0][3])
-            strength = self.settings.vote_rerank_strength
-
-            def adjust(c: Contribution, songs: list[ScoredSong]) -> list[ScoredSong]:
-                return rerank(songs, c.tags, stats, chat=chat, user=c.key, strength=strength)
-
-        pairs = blend(self.pipeline.recommender, contributions, self.settings.top_k, adjust)
-        merged: dict[str, dict[str, Any]] = {}
-        for c in contributions:
-            for t in c.tags:
-                i = self.pipeline.catalog.tag_index.get(t.tag)
-                if i is not None and t.tag not in merged:
-                    shown = bool(self.pipeline.catalog.tag_categories[i])
-                    merged[t.tag] = {
-                        "key": t.tag,
-                        "tag": self.pipeline.catalog.tag_display[i],
-                        "weight": t.weight,
-                        "shown": shown,
-                    }
-        return (
-            list(merged.values()),
-            [_item(song, contribution) for song, contribution in pairs],
-            "playlist",
-            "blend-1",
-        )
 
     # -- housekeeping ----------------------------------------------------------------------
 

@@ -10,13 +10,13 @@ import signal
 
 import aiohttp
 import discord
+import yarl
+from discord.gateway import DiscordWebSocket
 
 from bot.discord.client import MriBot
 from core.config import Settings
 from core.errors import ConfigError, ServiceUnreachable
-from core.logsafe import redact_secrets
-from core.service import RecommendService
-from core.startup import describe_url, reason, retry_async
+from core.service import RecommendService, describe_url, reason, redact_secrets, retry_async
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,15 @@ def require_token(settings: Settings) -> str:
             "(MRI_DISCORD_TOKEN=...) or the environment (README, section Discord bot)"
         )
     return settings.discord_token.get_secret_value()
+
+
+def use_servers(settings: Settings) -> None:
+    """Point discord.py at MRI_DISCORD_API_URL and MRI_DISCORD_GATEWAY_URL. discord.py keeps both
+    in class attributes (one bot per process), and connects a single shard to its default
+    gateway rather than to the address /gateway/bot names, so the gateway is set here too."""
+    discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
+    if settings.discord_gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
 def build_client(settings: Settings, service: RecommendService) -> MriBot:
@@ -89,6 +98,7 @@ async def serve(settings: Settings, token: str) -> None:
 def run(settings: Settings) -> None:
     """Start the bot; MissingToken / StartError with a clear message when it cannot."""
     token = require_token(settings)  # before touching the database: fail fast
+    use_servers(settings)
     try:
         asyncio.run(serve(settings, token))
     except discord.LoginFailure:

@@ -1,20 +1,36 @@
-"""A finished job -> a Discord embed, built only from the shared `bot.formatting` pieces."""
+"""What the flow wants to show -> discord.py message fields: an answer becomes an embed with
+👍/👎 buttons per song (the whole list is rated with reactions), a sentence stays text."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 import discord
 from discord.utils import escape_markdown
 
-from bot.formatting import contributors, hashtags, reason, song_link, song_title, title
+from bot.flow.port import Answer, Outgoing, Rows
+from bot.formatting import (
+    LIST_VOTE,
+    album_lines,
+    contributors,
+    hashtags,
+    parse_forget,
+    reason,
+    song_link,
+    song_title,
+    title,
+)
 from bot.i18n import text
-from core.domain import JobResult, ReplyItem
+from core.domain import ReplyItem
 
 MELON_GREEN = 0x00CD3C
 DESCRIPTION_LIMIT = 4096  # Discord's limit for an embed description
-
+# Discord allows 5 rows of 5 buttons: two songs (👍 👎 👍 👎) per row keeps them in pairs.
+BUTTONS_PER_ROW = 4
+MAX_BUTTONS = 5 * BUTTONS_PER_ROW
+VOTE_REACTIONS = ("👍", "👎")
 
 SNOWFLAKE = re.compile(r"[0-9]{15,20}")
 
@@ -39,13 +55,18 @@ def song_line(item: ReplyItem, lang: str) -> str:
     return f"{line}\n{why}" if why else line
 
 
-def result_embed(result: JobResult, lang: str) -> discord.Embed:
+def result_embed(answer: Answer) -> discord.Embed:
     """Hashtags, numbered songs with Melon links and reasons; credits for group playlists."""
-    lines = [escape_markdown(hashtags(result.tags)), ""]
+    result, lang = answer.result, answer.lang
+    lines = [escape_markdown(hashtags(result.tags))]
+    lines += [escape_markdown(x) for x in album_lines(result.parts, lang, max_mb=answer.max_mb)]
+    lines.append("")
     lines += [song_line(item, lang) for item in result.items]
     members = contributors(result)
     if members:
         lines += ["", text("credits", lang, users=", ".join(person(m) for m in members))]
+    if answer.note:
+        lines += ["", f"*{escape_markdown(answer.note)}*"]
     description = "\n".join(lines)
     if len(description) > DESCRIPTION_LIMIT:
         description = description[: DESCRIPTION_LIMIT - 1] + "…"
@@ -54,7 +75,37 @@ def result_embed(result: JobResult, lang: str) -> discord.Embed:
     return embed
 
 
-def joined_text(result: JobResult, lang: str, who: str | None = None) -> str:
-    """A member's photo was added to the open group playlist (`who`: their display name)."""
-    name = person(who) if who else person(result.user_id)
-    return text("playlist_joined", lang, user=name, tags=hashtags(result.tags, 3))
+def view(rows: Rows) -> discord.ui.View | None:
+    """The buttons as components. The whole-list row is left out (reactions rate the list).
+    The view is stopped before it is sent: discord.py then keeps nothing per message, and
+    presses arrive as interactions the votes cog reads (they work across restarts)."""
+    buttons = [b for row in rows for b in row if b.group != LIST_VOTE][:MAX_BUTTONS]
+    if not buttons:
+        return None
+    out = discord.ui.View(timeout=None)
+    for n, b in enumerate(buttons):
+        forget = parse_forget(b.data)
+        yes = forget is not None and forget[0] == "yes"
+        style = discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary
+        out.add_item(
+            discord.ui.Button(
+                label=b.label, custom_id=b.data, row=n // BUTTONS_PER_ROW, style=style
+            )
+        )
+    out.stop()
+    return out
+
+
+def draw(message: Outgoing) -> dict[str, Any]:
+    """Keyword arguments for send/edit: every field set, so an edit replaces all of them."""
+    if message.answer is not None:
+        return {"content": None, "embed": result_embed(message.answer),
+                "view": view(message.buttons)}  # fmt: skip
+    return {"content": message.text, "embed": None, "view": view(message.buttons)}
+
+
+def wants_reactions(message: Outgoing) -> bool:
+    """An answer whose whole list can be rated: 👍/👎 reactions are added under it."""
+    return message.answer is not None and any(
+        b.group == LIST_VOTE for row in message.buttons for b in row
+    )

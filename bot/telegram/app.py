@@ -18,12 +18,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.flow import Flow
+from bot.telegram import PLATFORM
 from bot.telegram.handlers import TelegramHandlers
+from bot.telegram.target import TelegramTargets
 from core.config import Settings
 from core.errors import ConfigError, ServiceUnreachable
-from core.logsafe import redact_secrets
-from core.service import RecommendService
-from core.startup import describe_url, retry_async
+from core.service import RecommendService, describe_url, redact_secrets, retry_async
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +64,12 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
         .rate_limiter(
             # Leaky buckets allow a burst of `max_rate` on top of the steady rate, so the
             # burst + rate are chosen to keep *any* window within Telegram's limits:
-            # 5 + 20/s = 25 ≤ 30 messages in any second (the margin absorbs network jitter:
-            # 10 + 20/s was measured at 33 in one second by benchmarks/load_telegram.py);
+            # 4 + 25/s = 29 ≤ 30 messages in any second (10 + 20/s was measured at 33 in one
+            # second by benchmarks/load_telegram.py: the burst is what overshoots);
             # 10 + 10/min ≤ 20 per group in any minute.
             AIORateLimiter(
-                overall_max_rate=5,
-                overall_time_period=0.25,
+                overall_max_rate=4,
+                overall_time_period=0.16,
                 group_max_rate=10,
                 group_time_period=60,
                 max_retries=2,
@@ -80,9 +81,15 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
         .post_shutdown(_post_shutdown)
         .build()
     )
-    handlers = TelegramHandlers(settings, service, app)
+    flow = Flow(settings, service, PLATFORM, TelegramTargets(app.bot))
+    handlers = TelegramHandlers(flow, app)
     app.bot_data["handlers"] = handlers
     image_doc = filters.Document.IMAGE
+    other_media = (
+        filters.Sticker.ALL | filters.VIDEO | filters.VIDEO_NOTE | filters.VOICE | filters.AUDIO
+        | filters.ANIMATION
+    )  # fmt: skip
+    app.add_handler(MessageHandler(other_media, handlers.on_unsupported))
     app.add_handler(MessageHandler(filters.PHOTO | image_doc, handlers.on_photo))
     app.add_handler(MessageHandler(filters.Document.ALL & ~image_doc, handlers.on_other_file))
     app.add_handler(CommandHandler("start", handlers.on_start))
@@ -94,16 +101,24 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
     app.add_handler(CommandHandler("stats", handlers.on_stats))
     app.add_handler(CommandHandler("mri", handlers.on_mri_text))
     app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
+    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(private_text, handlers.on_text))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
     app.add_error_handler(handlers.on_error)
+    # PTB's JobQueue (runs from Application.start): answers still owed (from before a restart,
+    # failed sends) and group playlists whose time is up.
+    assert app.job_queue is not None  # python-telegram-bot[job-queue]
+    every = settings.delivery_sweep_seconds
+    app.job_queue.run_repeating(handlers.sweep, every, first=0.1, name="late-deliveries")
+    app.job_queue.run_repeating(
+        handlers.close_due_playlists, every, first=every, name="playlist-deadlines"
+    )
     return app
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
-    """Register the command menu and start delivering answers owed from before a restart."""
-    handlers: TelegramHandlers = app.bot_data["handlers"]
+    """Register the command menu."""
     await app.bot.set_my_commands([BotCommand(c, c) for c in COMMANDS])
-    app.create_task(handlers.delivery.orphan_loop(), name="late-deliveries")
 
 
 async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
@@ -113,7 +128,7 @@ async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     handlers: TelegramHandlers = app.bot_data["handlers"]
-    await handlers.service.aclose()
+    await handlers.flow.service.aclose()
 
 
 def webhook_options(settings: Settings) -> dict[str, Any] | None:

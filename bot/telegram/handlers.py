@@ -1,4 +1,4 @@
-"""Telegram updates -> RecommendService calls -> replies. Translation only; no recommender logic.
+"""Telegram updates -> the conversation flow. Translation only: who, where, what was sent.
 
 Private chats answer every photo (or image sent as a file). In groups, with privacy mode on, the
 bot sees commands, mentions and replies: a photo captioned /mri or replying to the bot is
@@ -7,48 +7,40 @@ answered, and while a /playlist is open such photos join it instead.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
-from telegram.constants import ChatAction, ChatType
+from telegram import Message, Update, User
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.formatting import error_text, parse_vote
+from bot.flow import Asker, Flow, PhotoIn
+from bot.formatting import error_text, is_forget
 from bot.i18n import text
-from bot.ratelimit import RateLimiter
-from bot.telegram.delivery import PLATFORM, Delivery
-from bot.telegram.render import vote_keyboard
-from core.config import Settings
-from core.errors import DuplicateVote, InvalidImage, MriError
-from core.service import NoOpenPlaylist, RecommendService
+from bot.telegram.albums import MediaGroups
+from bot.telegram.target import TelegramTap, TelegramTarget
+from core.errors import InvalidImage
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-FORGET = "forget"
 
 
 class TelegramHandlers:
     """Bound handler methods; the Application is built around one instance (app.py)."""
 
-    def __init__(self, settings: Settings, service: RecommendService, app: Application) -> None:  # type: ignore[type-arg]
-        self.settings = settings
-        self.service = service
+    def __init__(self, flow: Flow, app: Application) -> None:  # type: ignore[type-arg]
+        self.flow = flow
         self.app = app
-        self.delivery = Delivery(settings, service, app.bot)
-        self.limiter = RateLimiter(settings.user_requests_per_minute, 60.0)
-        self.playlist_timers: dict[str, asyncio.Task[None]] = {}
+        self.media_groups = MediaGroups()
 
     # -- helpers ---------------------------------------------------------------------------
 
     async def lang(self, user: User | None) -> str:
-        if user is None:
-            return "ko"
-        return await self.service.language(platform=PLATFORM, user_id=str(user.id))
+        return await self.flow.lang(str(user.id)) if user is not None else "ko"
 
-    def _group(self, update: Update) -> bool:
+    @staticmethod
+    def _group(update: Update) -> bool:
         chat = update.effective_chat
         return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
@@ -56,151 +48,153 @@ class TelegramHandlers:
         """In a group: a photo captioned /mri (or mentioning the bot), or a reply to the bot."""
         caption = (message.caption or "").strip()
         username = (self.app.bot.username or "").lower()
-        if caption.split(maxsplit=1)[:1] and caption.split(maxsplit=1)[0].split("@")[0] == "/mri":
+        first = caption.split(maxsplit=1)[0] if caption else ""
+        if first.split("@")[0] == "/mri":
             return True
         if username and f"@{username}" in caption.lower():
             return True
         reply = message.reply_to_message
         return bool(reply and reply.from_user and reply.from_user.id == self.app.bot.id)
 
-    async def _limited(self, message: Message, user: User, lang: str) -> bool:
-        key = f"tg:{user.id}"
-        if self.limiter.hit(key):
-            return False
-        await message.reply_text(text("rate_limited", lang, seconds=self.limiter.retry_after(key)))
-        return True
+    def _asker(self, update: Update, message: Message, user: User) -> Asker:
+        """The person, their chat, and a target that quotes their message."""
+        target = TelegramTarget(self.app.bot, message.chat_id, quote=message.message_id)
+        return Asker(
+            user_id=str(user.id),
+            chat_id=str(message.chat_id),
+            private=not self._group(update),
+            target=target,
+            name=user.first_name,
+            message_ref=str(message.message_id),
+        )
 
-    # -- photos ----------------------------------------------------------------------------
+    def _max_mb(self) -> int:
+        return self.flow.max_mb
+
+    # -- photos and words --------------------------------------------------------------------
+
+    def _photo_in(self, message: Message) -> PhotoIn:
+        """The photo (or file) of a message as the flow sees it, downloaded on demand."""
+        media = message.photo[-1] if message.photo else message.document
+        if media is None:  # a video, sticker … in an album: named there as not a photo
+            return PhotoIn(self._nothing, image=False, ref=str(message.message_id))
+        mime = (message.document.mime_type or "") if message.document else "image/jpeg"
+
+        async def fetch() -> bytes:
+            try:
+                return bytes(await (await media.get_file()).download_as_bytearray())
+            except TelegramError as exc:
+                raise InvalidImage("missing", f"the photo could not be downloaded: {exc}") from exc
+
+        return PhotoIn(fetch, size=media.file_size, image=mime.startswith("image/"),
+                       ref=str(message.message_id))  # fmt: skip
+
+    @staticmethod
+    async def _nothing() -> bytes:
+        raise InvalidImage("not_image", "not a photo")
+
+    async def _album_part(self, update: Update, message: Message, user: User) -> None:
+        """One message of a media group: the first one's handler answers the whole album."""
+        batch = await self.media_groups.collect(message)
+        if batch is None:
+            return
+        if self._group(update) and not any(self._addressed(m) for m in batch):
+            return
+        photos = [self._photo_in(m) for m in batch]
+        await self.flow.album(self._asker(update, batch[0], user), photos)
 
     async def on_photo(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or not (message.photo or message.document):
             return
+        if message.media_group_id:
+            await self._album_part(update, message, user)
+            return
         if self._group(update) and not self._addressed(message):
             return
-        lang = await self.lang(user)
-        if message.document is not None and not (message.document.mime_type or "").startswith(
-            "image/"
-        ):
-            await message.reply_text(text("err_not_image", lang))
-            return
-        media = message.photo[-1] if message.photo else message.document
-        assert media is not None
-        if media.file_size and media.file_size > self.settings.max_image_bytes:
-            exc = InvalidImage("too_large", "the file is larger than the limit")
-            await message.reply_text(error_text(exc, lang, max_mb=self._max_mb()))
-            return
-        if await self._limited(message, user, lang):
-            return
-        if not self._group(update):  # in groups the placeholder says it (20 messages/min there)
-            await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-        # quoting the photo ties each answer to its photo when someone sends several
-        placeholder = await message.reply_text(text("listening", lang), do_quote=True)
-        data = bytes(await (await media.get_file()).download_as_bytearray())
-        session = None
-        if self._group(update):
-            session = await self.service.open_playlist_id(
-                platform=PLATFORM, chat_id=str(message.chat_id)
-            )
-        try:
-            job = await self.service.submit_photo(
-                platform=PLATFORM,
-                chat_id=str(message.chat_id),
-                chat_kind="group" if self._group(update) else "private",
-                user_id=str(user.id),
-                photo=data,
-                message_ref=str(message.message_id),
-                session_id=session,
-                user_name=user.first_name,
-            )
-        except MriError as exc:
-            await placeholder.edit_text(error_text(exc, lang, max_mb=self._max_mb()))
-            return
-        self.delivery.start(
-            job, placeholder, lang, on_done="ack" if session else "reply", who=user.first_name
-        )
+        await self.flow.photo(self._asker(update, message, user), self._photo_in(message))
 
     async def on_other_file(self, update: Update, context: Context) -> None:
         """A document that is not an image, sent privately (or to the bot in a group)."""
-        message = update.effective_message
-        if message is None or (self._group(update) and not self._addressed(message)):
-            return
-        await message.reply_text(text("err_not_image", await self.lang(update.effective_user)))
-
-    def _max_mb(self) -> int:
-        return self.settings.max_image_bytes // (1024 * 1024)
-
-    # -- commands --------------------------------------------------------------------------
-
-    async def on_start(self, update: Update, context: Context) -> None:
-        if update.effective_message:
-            await update.effective_message.reply_text(
-                text("start", await self.lang(update.effective_user))
-            )
-
-    async def on_help(self, update: Update, context: Context) -> None:
-        if update.effective_message:
-            await update.effective_message.reply_text(
-                text("help", await self.lang(update.effective_user))
-            )
-
-    async def on_lang(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        choice = (context.args or [""])[0].lower()
-        if choice not in ("ko", "en"):
-            await message.reply_text(text("lang_usage", await self.lang(user)))
+        if message.media_group_id:
+            await self._album_part(update, message, user)
             return
-        await self.service.set_language(platform=PLATFORM, user_id=str(user.id), language=choice)
-        await message.reply_text(text("lang_set", choice))
+        if self._group(update) and not self._addressed(message):
+            return
+        lang = await self.lang(user)
+        await self.flow.say(self._asker(update, message, user).target, text("err_not_image", lang))
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        """Plain text in a private chat: a mood in words, as /mood would be."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or not message.text or self._group(update):
+            return
+        await self.flow.words(self._asker(update, message, user), message.text)
+
+    async def on_unsupported(self, update: Update, context: Context) -> None:
+        """A sticker, video, voice note, audio or animation: one friendly sentence."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        if message.media_group_id:  # a video among an album's photos
+            await self._album_part(update, message, user)
+            return
+        if self._group(update) and not self._addressed(message):
+            return
+        await self.flow.unsupported(self._asker(update, message, user))
 
     async def on_mood(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        lang = await self.lang(user)
-        query = " ".join(context.args or []).strip()
-        if not query:
-            await message.reply_text(text("mood_usage", lang))
-            return
-        if await self._limited(message, user, lang):
-            return
-        placeholder = await message.reply_text(text("listening", lang), do_quote=True)
-        job = await self.service.submit_text(
-            platform=PLATFORM,
-            chat_id=str(message.chat_id),
-            chat_kind="group" if self._group(update) else "private",
-            user_id=str(user.id),
-            text=query,
-            message_ref=str(message.message_id),
-            user_name=user.first_name,
-        )
-        self.delivery.start(job, placeholder, lang)
+        words = " ".join(context.args or [])
+        await self.flow.mood(self._asker(update, message, user), words)
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def _reply(self, update: Update, key: str, **values: object) -> None:
+        if update.effective_message is not None:
+            lang = await self.lang(update.effective_user)
+            await update.effective_message.reply_text(text(key, lang, **values))
+
+    async def on_start(self, update: Update, context: Context) -> None:
+        await self._reply(update, "start")
+
+    async def on_help(self, update: Update, context: Context) -> None:
+        await self._reply(update, "help")
+
+    async def on_mri_text(self, update: Update, context: Context) -> None:
+        """/mri without a photo: say how to use it."""
+        await self._reply(update, "group_hint")
+
+    async def on_lang(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is not None and user is not None:
+            choice = (context.args or [""])[0]
+            await message.reply_text(await self.flow.set_language(str(user.id), choice))
 
     async def on_stats(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None:
-            return
-        st = (await self.service.stats()).stats
-        await message.reply_text(
-            text(
-                "stats", await self.lang(update.effective_user),
-                requests=st.requests_total, up=st.votes_up, down=st.votes_down,
-                done=st.done_last_hour, failed=st.failed_last_hour, queued=st.queued,
-            )
-        )  # fmt: skip
+        message, user = update.effective_message, update.effective_user
+        if message is not None and user is not None:
+            await message.reply_text(await self.flow.stats(str(user.id)))
 
     async def on_forget(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
+        if message is not None and user is not None:
+            await self.flow.forget(self._asker(update, message, user))
+
+    async def on_playlist(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        lang = await self.lang(user)
-        keyboard = InlineKeyboardMarkup([[
-            InlineKeyboardButton(text("forget_yes", lang), callback_data=f"{FORGET}:yes:{user.id}"),
-            InlineKeyboardButton(text("forget_no", lang), callback_data=f"{FORGET}:no:{user.id}"),
-        ]])  # fmt: skip
-        await message.reply_text(text("forget_confirm", lang), reply_markup=keyboard)
+        asker = self._asker(update, message, user)
+        if (context.args or [""])[0].lower() in ("done", "끝", "완성"):
+            await self.flow.playlist_done(asker)
+        else:
+            await self.flow.playlist_start(asker)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -210,75 +204,7 @@ class TelegramHandlers:
         target = command.split("@", 1)[1].lower() if "@" in command else None
         if target is not None and target != (self.app.bot.username or "").lower():
             return  # a command for another bot in the same group
-        await message.reply_text(text("unknown_command", await self.lang(update.effective_user)))
-
-    async def on_mri_text(self, update: Update, context: Context) -> None:
-        """/mri without a photo: say how to use it."""
-        if update.effective_message:
-            await update.effective_message.reply_text(
-                text("group_hint", await self.lang(update.effective_user))
-            )
-
-    # -- group playlists ---------------------------------------------------------------------
-
-    async def on_playlist(self, update: Update, context: Context) -> None:
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
-        lang = await self.lang(user)
-        if not self._group(update):
-            await message.reply_text(text("playlist_private", lang))
-            return
-        chat_id = str(message.chat_id)
-        if (context.args or [""])[0].lower() in ("done", "끝", "완성"):
-            await self._finish_playlist(chat_id, str(user.id), message, lang)
-            return
-        await self.service.open_playlist(platform=PLATFORM, chat_id=chat_id, user_id=str(user.id))
-        await message.reply_text(text("playlist_started", lang))
-        if chat_id not in self.playlist_timers or self.playlist_timers[chat_id].done():
-            # A plain task, not app.create_task: Application.stop() must not wait out the window.
-            self.playlist_timers[chat_id] = asyncio.create_task(
-                self._close_later(chat_id, str(user.id), lang), name=f"playlist-{chat_id}"
-            )
-
-    async def close(self) -> None:
-        """Cancel open playlist windows (their sessions stay open in the database) and stop
-        waiting for unfinished jobs (the next start delivers them)."""
-        timers = list(self.playlist_timers.values())
-        self.playlist_timers.clear()
-        for timer in timers:
-            timer.cancel()
-        await asyncio.gather(*timers, return_exceptions=True)
-        await self.delivery.close()
-
-    async def _finish_playlist(
-        self, chat_id: str, user_id: str, message: Message | None, lang: str
-    ) -> None:
-        try:
-            job = await self.service.group_playlist(
-                platform=PLATFORM, chat_id=chat_id, user_id=user_id,
-                message_ref=str(message.message_id) if message else None,
-            )  # fmt: skip
-        except NoOpenPlaylist:
-            if message is not None:
-                await message.reply_text(text("playlist_none", lang))
-            return
-        timer = self.playlist_timers.pop(chat_id, None)
-        if timer is not None and timer is not asyncio.current_task():
-            timer.cancel()
-        placeholder = (
-            await message.reply_text(text("listening", lang))
-            if message is not None
-            else await self.app.bot.send_message(
-                int(chat_id), text("playlist_closed_by_time", lang)
-            )
-        )
-        self.delivery.start(job, placeholder, lang)
-
-    async def _close_later(self, chat_id: str, user_id: str, lang: str) -> None:
-        await asyncio.sleep(self.settings.playlist_window_seconds)
-        if await self.service.open_playlist_id(platform=PLATFORM, chat_id=chat_id) is not None:
-            await self._finish_playlist(chat_id, user_id, None, lang)
+        await self._reply(update, "unknown_command")
 
     # -- buttons -----------------------------------------------------------------------------
 
@@ -286,64 +212,26 @@ class TelegramHandlers:
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        lang = await self.lang(user)
-        data = query.data or ""
-        if data.startswith(f"{FORGET}:"):
-            await self._forget_answer(update, data, lang)
-            return
-        vote = parse_vote(data)
         chat = update.effective_chat
-        if vote is None or chat is None:
-            await query.answer(text("vote_unknown", lang))
-            return
-        item_id, value = vote
-        uid = str(user.id)
-        try:
-            if (
-                await self.service.current_vote(platform=PLATFORM, user_id=uid, item_id=item_id)
-                == value
-            ):
-                value = 0  # the same button again removes the vote
-            await self.service.record_vote(
-                platform=PLATFORM, user_id=uid, item_id=item_id, value=value, chat_id=str(chat.id)
-            )
-        except DuplicateVote:
-            value = 0
-        except MriError as exc:
-            await query.answer(error_text(exc, lang), show_alert=False)
-            return
-        await query.answer(text({1: "vote_up", -1: "vote_down", 0: "vote_removed"}[value], lang))
-        await self._redraw(query.message, item_id, lang)
+        tap = TelegramTap(query, user.id, chat.id if chat is not None else None)
+        data = query.data or ""
+        if is_forget(data):
+            await self.flow.forget_answer(tap, data)
+        else:
+            await self.flow.vote(tap, data)
 
-    async def _redraw(self, message: object, item_id: int, lang: str) -> None:
-        if not isinstance(message, Message):
-            return
-        job = await self.service.job_of_item(item_id)
-        result = await self.service.result(job)
-        totals = await self.service.vote_totals(job)
-        try:
-            await message.edit_reply_markup(reply_markup=vote_keyboard(result, totals, lang))
-        except TelegramError as exc:  # "message is not modified" and friends
-            log.debug("keyboard not redrawn: %s", exc)
+    # -- the scheduler (PTB JobQueue) and stopping --------------------------------------------
 
-    async def _forget_answer(self, update: Update, data: str, lang: str) -> None:
-        query, user = update.callback_query, update.effective_user
-        assert query is not None and user is not None
-        _, answer, owner = [*data.split(":"), "", ""][:3]
-        message = query.message if isinstance(query.message, Message) else None
-        markup = message.reply_markup if message is not None else None
-        offered = (  # the buttons actually on that message, when Telegram tells us
-            {b.callback_data for row in markup.inline_keyboard for b in row} if markup else None
-        )
-        if owner != str(user.id) or (offered is not None and data not in offered):
-            await query.answer(text("forget_not_yours", lang), show_alert=True)
-            return
-        await query.answer()
-        if answer != "yes":
-            await query.edit_message_text(text("forget_cancelled", lang))
-            return
-        rows = await self.service.forget_user(platform=PLATFORM, user_id=str(user.id))
-        await query.edit_message_text(text("forget_done", lang, rows=rows))
+    async def sweep(self, context: Context) -> None:
+        """Replies still owed: after a restart, a failed send, an adapter that died."""
+        await self.flow.sweep()
+
+    async def close_due_playlists(self, context: Context) -> None:
+        await self.flow.close_due_playlists()
+
+    async def close(self) -> None:
+        """Stop waiting for unfinished jobs (the next start delivers them)."""
+        await self.flow.close()
 
     # -- errors ------------------------------------------------------------------------------
 

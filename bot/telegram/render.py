@@ -1,4 +1,4 @@
-"""JobResult -> a Telegram message: HTML text and an inline keyboard of votes."""
+"""An answer -> a Telegram message: HTML text; rows of buttons -> an inline keyboard."""
 
 from __future__ import annotations
 
@@ -6,22 +6,26 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.flow.port import Answer, Rows
 from bot.formatting import (
+    album_lines,
     contributors,
     hashtags,
     reason,
     song_link,
     song_title,
     title,
-    vote_buttons,
 )
 from bot.i18n import text
-from core.domain import JobResult
 
 
-def reply_html(result: JobResult, lang: str) -> str:
-    """Hashtags, a title, then one line per song: linked title – artist, and why."""
-    lines = [html.escape(hashtags(result.tags)), "", f"<b>{html.escape(title(result, lang))}</b>"]
+def answer_html(answer: Answer) -> str:
+    """Hashtags (and for an album each photo's), a title, then one line per song: linked
+    title – artist, and why."""
+    result, lang = answer.result, answer.lang
+    lines = [html.escape(hashtags(result.tags))]
+    lines += [html.escape(line) for line in album_lines(result.parts, lang, max_mb=answer.max_mb)]
+    lines += ["", f"<b>{html.escape(title(result, lang))}</b>"]
     for item in result.items:
         url = html.escape(song_link(item), quote=True)
         link = f'<a href="{url}">{html.escape(song_title(item))}</a>'
@@ -30,15 +34,12 @@ def reply_html(result: JobResult, lang: str) -> str:
     people = contributors(result)
     if people:
         lines += ["", html.escape(text("credits", lang, users=", ".join(people)))]
+    if answer.note:
+        lines += ["", f"<i>{html.escape(answer.note)}</i>"]
     return "\n".join(lines)
 
 
-def vote_keyboard(
-    result: JobResult, totals: dict[int, tuple[int, int]], lang: str
-) -> InlineKeyboardMarkup:
+def keyboard(rows: Rows) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in vote_buttons(result, totals, lang)
-        ]
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
     )

@@ -4,13 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db.models import RecommendedItem, Request, Vote, WorkerBeat, utcnow
-from core.errors import DuplicateVote, UnknownItem
+from core.db.models import Chat, RecommendedItem, Request, User, Vote, WorkerBeat, utcnow
+from core.errors import DuplicateVote, NotAllowed, UnknownItem
+
+
+def check_item_chat(session: Session, *, item_id: int, platform: str, chat_id: str) -> None:
+    """UnknownItem for an item in no reply; NotAllowed when it was shown in another chat."""
+    row = session.execute(
+        select(Chat.platform, Chat.external_id)
+        .join(Request, Request.chat_id == Chat.id)
+        .join(RecommendedItem, RecommendedItem.request_id == Request.id)
+        .where(RecommendedItem.id == item_id)
+    ).first()
+    if row is None:
+        raise UnknownItem(f"no recommended item {item_id}")
+    if tuple(row) != (platform, chat_id):
+        raise NotAllowed("this song was recommended in another chat")
+
+
+def current_vote(session: Session, *, platform: str, user_id: str, item_id: int) -> int:
+    """The user's vote on an item: +1, -1 or 0 (none)."""
+    value = session.scalar(
+        select(Vote.value)
+        .join(User, User.id == Vote.user_id)
+        .where(Vote.item_id == item_id, User.platform == platform, User.external_id == user_id)
+    )
+    return int(value or 0)
 
 
 def record_vote(session: Session, *, user_id: int, item_id: int, value: int) -> int:
@@ -35,6 +59,45 @@ def record_vote(session: Session, *, user_id: int, item_id: int, value: int) -> 
         vote.updated_at = utcnow()
     session.flush()
     return value
+
+
+VoteMode = Literal["toggle", "set", "unset"]
+
+
+def change_vote(
+    session: Session, *, user_id: int, item_id: int, value: int, mode: VoteMode = "toggle"
+) -> tuple[int, int]:
+    """Decide and store a vote in the caller's transaction; returns (before, after), each +1,
+    -1 or 0 (none). `toggle` (a button): the same value again removes the vote, the other one
+    changes it. `set` (a reaction added): the vote becomes `value`. `unset` (a reaction
+    removed): the vote goes only if it is `value` (an older, replaced reaction changes nothing).
+
+    The person's user row is locked first (SELECT ... FOR UPDATE on PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already serialises writers), so two taps at the same moment are decided
+    one after the other, each seeing the other's result."""
+    if value not in (-1, 1):
+        raise ValueError("a vote is +1 or -1")
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    if session.get(RecommendedItem, item_id) is None:
+        raise UnknownItem(f"no recommended item {item_id}")
+    vote = session.scalar(select(Vote).where(Vote.item_id == item_id, Vote.user_id == user_id))
+    before = vote.value if vote is not None else 0
+    if mode == "toggle":
+        after = 0 if before == value else value
+    elif mode == "set":
+        after = value
+    else:
+        after = 0 if before == value else before
+    if after == before:
+        return before, after
+    if vote is None:
+        session.add(Vote(item_id=item_id, user_id=user_id, value=after))
+    elif after == 0:
+        session.delete(vote)
+    else:
+        vote.value, vote.updated_at = after, utcnow()
+    session.flush()
+    return before, after
 
 
 def vote_totals(session: Session, *, request_id: int) -> dict[int, tuple[int, int]]:

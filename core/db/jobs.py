@@ -6,7 +6,7 @@
     queued/running older than the expiry ──► expired
 
 A job runs at least once; `claim` is a compare-and-set, so a second run of a finished job is a
-no-op, and `claim_delivery` lets exactly one caller send the reply.
+no-op. Getting the reply into the chat is core/db/delivery.py.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.db.models import Chat, RecommendedItem, Request, utcnow
+from core.db.models import Chat, RecommendedItem, Request, User, utcnow
 
 LIST_ITEM = "list"  # song_id of the rank-0 item: a vote on the whole reply
 
@@ -34,6 +34,7 @@ class Claim:
     session_id: int | None = None
     chat_pk: int | None = None  # row ids, for per-chat and per-user vote re-ranking
     user_pk: int | None = None
+    parts: list[dict[str, Any]] | None = None  # albums: photos refused before the worker
 
 
 def create_request(
@@ -42,11 +43,12 @@ def create_request(
     job_id: str,
     kind: str,
     chat_id: int,
-    user_id: int,
+    user_id: int | None,
     message_ref: str | None = None,
     photo_sha256: str | None = None,
     query_text: str | None = None,
     session_id: int | None = None,
+    parts: list[dict[str, Any]] | None = None,
 ) -> Request:
     now = utcnow()
     req = Request(
@@ -58,6 +60,7 @@ def create_request(
         photo_sha256=photo_sha256,
         query_text=query_text,
         session_id=session_id,
+        parts=parts,
         status="queued",
         enqueued_at=now,
         created_at=now,
@@ -65,6 +68,24 @@ def create_request(
     session.add(req)
     session.flush()
     return req
+
+
+def job_for_message(
+    session: Session, *, platform: str, chat_id: str, message_ref: str, kind: str
+) -> str | None:
+    """The job already made from this chat message, if any: a chat platform may hand the same
+    update over twice (the adapter died before acknowledging it), and it becomes one job."""
+    return session.scalar(
+        select(Request.job_id)
+        .join(Chat, Chat.id == Request.chat_id)
+        .where(
+            Chat.platform == platform,
+            Chat.external_id == chat_id,
+            Request.message_ref == message_ref,
+            Request.kind == kind,
+        )
+        .limit(1)
+    )
 
 
 def get_request(session: Session, job_id: str) -> Request | None:
@@ -101,13 +122,14 @@ def claim(
             Request.session_id,
             Request.chat_id,
             Request.user_id,
+            Request.parts,
         ),
         execution_options={"synchronize_session": False},
     ).first()
     if row is not None:
         return Claim(
             True, "running", row.attempts, row.kind, row.query_text, row.session_id,
-            row.chat_id, row.user_id,
+            row.chat_id, row.user_id, row.parts,
         )  # fmt: skip
     found = session.execute(
         select(Request.status, Request.attempts).where(Request.job_id == job_id)
@@ -125,6 +147,7 @@ def complete(
     catalog_version: str,
     items: Sequence[dict[str, Any]],
     latency_ms: int,
+    parts: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Store the answer of a running job; False if the job is no longer ours (expired, done)."""
     request_pk = session.scalar(
@@ -140,6 +163,7 @@ def complete(
             finished_at=utcnow(),
             lease_until=None,
             error=None,
+            **({"parts": parts} if parts is not None else {}),
         )
         .returning(Request.id),
         execution_options={"synchronize_session": False},
@@ -164,12 +188,19 @@ def complete(
     return True
 
 
-def fail(session: Session, *, job_id: str, error: str) -> None:
-    """Final failure: no answer will come."""
+def fail(
+    session: Session, *, job_id: str, error: str, parts: list[dict[str, Any]] | None = None
+) -> None:
+    """Final failure: no answer will come (an album's `parts` say why for each photo)."""
+    values: dict[str, Any] = {
+        "status": "failed", "error": error[:200], "finished_at": utcnow(), "lease_until": None,
+    }  # fmt: skip
+    if parts is not None:
+        values["parts"] = parts
     session.execute(
         update(Request)
         .where(Request.job_id == job_id, Request.status.in_(("queued", "running")))
-        .values(status="failed", error=error[:200], finished_at=utcnow(), lease_until=None)
+        .values(**values)
     )
 
 
@@ -235,34 +266,42 @@ def finished(session: Session, job_ids: Sequence[str]) -> dict[str, str]:
     return {j: s for j, s in rows}
 
 
-def claim_delivery(session: Session, *, job_id: str) -> bool:
-    """True for exactly one caller per finished job: that caller sends the reply."""
-    result = session.execute(
-        update(Request)
-        .where(
-            Request.job_id == job_id,
-            Request.delivered_at.is_(None),
-            Request.status.in_(("done", "failed", "expired")),
+def unfinished_members(session: Session, *, session_id: int) -> int:
+    """Photos of a playlist session still queued or running (a blend waits for them)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Request)
+            .where(
+                Request.session_id == session_id,
+                Request.kind == "photo",
+                Request.status.in_(("queued", "running")),
+            )
         )
-        .values(delivered_at=utcnow())
+        or 0
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def undelivered(session: Session, *, platform: str, limit: int = 100) -> list[str]:
-    """Finished jobs of a platform whose reply was never sent (an adapter restarted)."""
-    rows = session.scalars(
-        select(Request.job_id)
-        .join(Chat, Chat.id == Request.chat_id)
-        .where(
-            Chat.platform == platform,
-            Request.delivered_at.is_(None),
-            Request.status.in_(("done", "failed", "expired")),
-        )
-        .order_by(Request.created_at)
-        .limit(limit)
-    ).all()
-    return list(rows)
+def playlist_members(session: Session, *, session_id: int | None) -> list[Any]:
+    """The finished photos of a playlist session, oldest first: (tags, member's name or id,
+    user row id, chat row id)."""
+    return list(
+        session.execute(
+            select(
+                Request.tags,
+                func.coalesce(User.display_name, User.external_id),
+                Request.user_id,
+                Request.chat_id,
+            )
+            .join(User, User.id == Request.user_id)
+            .where(
+                Request.session_id == session_id,
+                Request.kind == "photo",
+                Request.status == "done",
+            )
+            .order_by(Request.created_at)
+        ).all()
+    )
 
 
 def live_jobs(session: Session, job_ids: Sequence[str]) -> set[str]:

@@ -88,7 +88,8 @@ class Chat(Base):
 
 
 class PlaylistSession(Base):
-    """A group playlist being collected in a chat: members' photos join until it is done."""
+    """A group playlist being collected in a chat: members' photos (requests with this
+    session_id) join until it is done or its deadline passes (any adapter process closes it)."""
 
     __tablename__ = "playlist_sessions"
     __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
@@ -98,6 +99,7 @@ class PlaylistSession(Base):
     opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(8), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deadline: Mapped[dt.datetime | None]  # None: opened before migration 0005 (created + window)
     closed_at: Mapped[dt.datetime | None]
 
 
@@ -105,14 +107,14 @@ JOB_STATUSES = ("queued", "running", "done", "failed", "expired")
 
 
 class Request(Base):
-    """One photo, text or group-playlist job and its outcome."""
+    """One photo, text, group-playlist or album job and its outcome."""
 
     __tablename__ = "requests"
     __table_args__ = (
         CheckConstraint(
             "status IN ('queued', 'running', 'done', 'failed', 'expired')", name="status"
         ),
-        CheckConstraint("kind IN ('photo', 'text', 'playlist')", name="kind"),
+        CheckConstraint("kind IN ('photo', 'text', 'playlist', 'album')", name="kind"),
         Index("ix_requests_status_created_at", "status", "created_at"),
     )
 
@@ -132,6 +134,8 @@ class Request(Base):
     query_text: Mapped[str | None] = mapped_column(Text)
     photo_sha256: Mapped[str | None] = mapped_column(String(64))
     tags: Mapped[list[Any] | None] = mapped_column(JSON)  # [[tag, weight], ...]
+    # Albums: each photo's shown tags or failure, [{"n": 1, "tags": [...]}, {"n": 2, "error": …}]
+    parts: Mapped[list[Any] | None] = mapped_column(JSON)
     tagger: Mapped[str | None] = mapped_column(String(32))
     tagger_version: Mapped[str | None] = mapped_column(String(64))
     catalog_version: Mapped[str | None] = mapped_column(String(64))
@@ -143,6 +147,13 @@ class Request(Base):
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     latency_ms: Mapped[int | None]
+    # Delivery, in two phases (core/db/delivery.py): claimed with a lease, sent or edited,
+    # then confirmed (delivered_at). reply_ref is the chat message that holds (or will hold)
+    # the answer, so a retry edits it rather than sending a second one.
+    reply_ref: Mapped[str | None] = mapped_column(String(64))
+    delivery_lease_until: Mapped[dt.datetime | None]
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivery_error: Mapped[str | None] = mapped_column(String(200))
     delivered_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

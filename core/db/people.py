@@ -33,6 +33,33 @@ def get_or_create_user(session: Session, *, platform: str, external_id: str) -> 
     return user
 
 
+def language(session: Session, *, platform: str, external_id: str) -> str:
+    """The user's language ("ko" for someone MRI has not met)."""
+    found = session.scalar(
+        select(User.language).where(User.platform == platform, User.external_id == external_id)
+    )
+    return found or "ko"
+
+
+def asked_in_words(session: Session, *, platform: str, external_id: str) -> bool:
+    """Whether the user has asked for a mood in words before (a first-time hint otherwise)."""
+    found = session.scalar(
+        select(Request.id)
+        .join(User, User.id == Request.user_id)
+        .where(User.platform == platform, User.external_id == external_id, Request.kind == "text")
+        .limit(1)
+    )
+    return found is not None
+
+
+def set_language(session: Session, *, platform: str, external_id: str, language: str) -> None:
+    get_or_create_user(session, platform=platform, external_id=external_id).language = language
+
+
+def set_display_name(session: Session, *, user_pk: int, name: str) -> None:
+    session.execute(update(User).where(User.id == user_pk).values(display_name=name))
+
+
 def get_or_create_chat(session: Session, *, platform: str, external_id: str, kind: str) -> Chat:
     chat = session.scalar(
         select(Chat).where(Chat.platform == platform, Chat.external_id == external_id)
@@ -101,7 +128,7 @@ def forget_user(session: Session, *, platform: str, external_id: str) -> Forgott
         )
     ).all()
     photo_jobs = tuple(
-        r.job_id for r in gone if r.kind == "photo" and r.status in ("queued", "running")
+        r.job_id for r in gone if r.kind in ("photo", "album") and r.status in ("queued", "running")
     )
     items = session.scalar(
         select(func.count())

@@ -20,7 +20,7 @@ def load_settings(*, quiet: bool = False) -> Settings:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "faiss", "numba"):
+    for noisy in ("httpx", "faiss", "numba", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if settings.offline:
         from core.tagging.hub import set_offline

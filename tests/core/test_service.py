@@ -4,15 +4,11 @@ runner; jobs are drained from the queue by the test instead of a worker process.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import delete
 
-from core.config import RESOURCES, Settings
-from core.db.database import Database
+from core.config import RESOURCES
 from core.db.models import Request
 from core.errors import (
     DuplicateVote,
@@ -27,44 +23,11 @@ from core.housekeeping import sweep_orphan_photos
 from core.pipeline import Pipeline
 from core.service import NoOpenPlaylist, RecommendService
 from core.worker import JobRunner
+from tests.core.conftest import Env
 
 COFFEE = (RESOURCES / "demo/coffee.png").read_bytes()
 MOUNTAIN = (RESOURCES / "demo/karwendel.jpg").read_bytes()
 BEACH = (RESOURCES / "demo/beach.jpg").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def pipeline() -> Pipeline:
-    return Pipeline.from_settings(Settings())
-
-
-@dataclass
-class Env:
-    service: RecommendService
-    runner: JobRunner
-
-    def drain(self) -> int:
-        """Run every queued job now, as a worker would; returns how many ran."""
-        huey, n = self.service.queue.huey, 0
-        while (task := huey.dequeue()) is not None:
-            huey.execute(task)
-            n += 1
-        return n
-
-    async def run(self) -> int:
-        return await asyncio.to_thread(self.drain)
-
-
-@pytest_asyncio.fixture
-async def env(backend_settings: Settings, pipeline: Pipeline) -> AsyncIterator[Env]:
-    service = RecommendService.from_settings(backend_settings)
-    runner = JobRunner(
-        backend_settings, Database(backend_settings.resolved_database_url), service.queue, pipeline
-    )
-    service.queue.set_handler(runner.run)
-    yield Env(service, runner)
-    runner.db.dispose()
-    await service.aclose()
 
 
 def submit(
@@ -85,8 +48,20 @@ async def test_photo_in_answer_out(env: Env) -> None:
     assert len(result.items) == 10 and all(i.title and i.artists for i in result.items)
     assert [i.rank for i in result.items] == list(range(1, 11))
     assert env.service.queue.photos.job_ids() == []  # deleted when the job ended
-    assert await env.service.claim_delivery(job) is True
-    assert await env.service.claim_delivery(job) is False
+    claim = await env.service.claim_delivery(job)
+    assert claim is not None and claim.reply_ref is None  # nothing shown yet: send anew
+    assert await env.service.claim_delivery(job) is None  # leased
+    assert await env.service.confirm_delivery(job, "m-1")
+    assert await env.service.claim_delivery(job) is None
+
+
+async def test_the_same_chat_message_twice_is_one_job(env: Env) -> None:
+    """A platform hands an update over again when its adapter died before acknowledging it."""
+    first = await submit(env, COFFEE, message_ref="m7")
+    assert await submit(env, COFFEE, message_ref="m7") == first
+    assert await submit(env, COFFEE, message_ref="m7", chat="c2") != first  # another chat
+    assert await submit(env, COFFEE, message_ref="m8") != first
+    assert len(env.service.queue.photos.job_ids()) == 3  # the repeat stored no photo
 
 
 async def test_text_query(env: Env) -> None:
@@ -125,7 +100,7 @@ async def test_bad_inputs_get_typed_errors(env: Env) -> None:
         await env.service.wait(job)
     assert failed.value.code == "invalid_image:not_image"
     assert env.service.queue.photos.job_ids() == []  # no orphan photo after a final failure
-    assert await env.service.claim_delivery(job)  # the apology is sent once, too
+    assert await env.service.claim_delivery(job) is not None  # the apology is sent, too
 
 
 async def test_votes_through_the_service(env: Env) -> None:
@@ -164,6 +139,49 @@ async def test_group_playlist_blends_three_members(env: Env) -> None:
     assert result.kind == "playlist" and len(result.items) == 10
     assert {i.from_user for i in result.items} == {"a", "b", "c"}  # every photo contributes
     assert len({i.song_id for i in result.items}) == 10
+
+
+async def test_a_playlist_whose_time_is_up_is_closed_once_by_any_process(env: Env) -> None:
+    settings = env.service.settings.model_copy(update={"playlist_window_seconds": 2.0})
+    opener = RecommendService(settings, env.service.db, env.service.queue)
+    session = await opener.open_playlist(platform="test", chat_id="g2", user_id="a")
+    assert await opener.close_due_playlists("test") == []  # not yet
+    await submit(env, COFFEE, user="a", chat="g2", kind="group", session_id=session)
+    await env.run()
+    await asyncio.sleep(2.1)
+    # Two processes started after a restart look at the same moment: one closes it.
+    others = [RecommendService.from_settings(settings) for _ in range(2)]
+    try:
+        found = await asyncio.gather(*(o.close_due_playlists("test") for o in others))
+    finally:
+        for other in others:
+            await other.aclose()
+    closed = [c for batch in found for c in batch]
+    assert len(closed) == 1 and closed[0].chat_id == "g2" and closed[0].lang == "ko"
+    assert await env.service.open_playlist_id(platform="test", chat_id="g2") is None
+    assert await env.service.close_due_playlists("test") == []
+    await env.run()
+    result = await env.service.wait(closed[0].job_id)
+    assert result.kind == "playlist" and {i.from_user for i in result.items} == {"a"}
+
+
+async def test_the_blend_waits_for_photos_still_being_tagged(env: Env, pipeline: Pipeline) -> None:
+    session = await env.service.open_playlist(platform="test", chat_id="g3", user_id="a")
+    photo = await submit(env, BEACH, user="b", chat="g3", kind="group", session_id=session)
+    job = await env.service.group_playlist(platform="test", chat_id="g3", user_id="a")
+    other = JobRunner(env.service.settings, env.runner.db, env.service.queue, pipeline)
+    # The blend waits at most half its lease: a lease long enough for a busy machine's tagging
+    patient = env.service.settings.model_copy(update={"job_lease_seconds": 30.0})
+    blender = JobRunner(patient, env.runner.db, env.service.queue, pipeline)
+    await asyncio.to_thread(lambda: pipeline.tagger)  # the model is loaded before the race
+
+    async def tag_later() -> None:  # another worker is still tagging b's photo
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(other.run, photo)
+
+    await asyncio.gather(asyncio.to_thread(blender.run, job), tag_later())
+    result = await env.service.wait(job)
+    assert {i.from_user for i in result.items} == {"b"}  # without the wait: no photo, failed
 
 
 async def test_forget_user_and_language(env: Env) -> None:

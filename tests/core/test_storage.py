@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from core.db import feedback, jobs, people
+from core.db import delivery, feedback, jobs, people
 from core.db.database import Database
 from core.db.models import PlaylistSession, RecommendedItem, Request, User, Vote, utcnow
 from core.errors import DuplicateVote, UnknownItem
@@ -55,16 +55,68 @@ def test_an_expired_lease_lets_another_worker_run_it(database: Database) -> None
     assert again.claimed and again.attempts == 2
 
 
-def test_finished_job_is_not_run_again_and_is_delivered_once(database: Database) -> None:
+def test_finished_job_is_not_run_again(database: Database) -> None:
     _job(database, "00000000-cccc")
     _finish(database, "00000000-cccc")
     with database.transaction() as s:
         assert not jobs.claim(s, job_id="00000000-cccc", lease_seconds=30).claimed
-        assert jobs.undelivered(s, platform="t") == ["00000000-cccc"]
-        assert jobs.claim_delivery(s, job_id="00000000-cccc")
-        assert not jobs.claim_delivery(s, job_id="00000000-cccc")
-        assert jobs.undelivered(s, platform="t") == []
         assert jobs.finished(s, ["00000000-cccc", "nope"]) == {"00000000-cccc": "done"}
+
+
+def test_delivery_is_claimed_with_a_lease_then_confirmed(database: Database) -> None:
+    job = "00000000-dddd"
+    _job(database, job)
+    with database.transaction() as s:
+        assert delivery.claim(s, job_id=job, lease_seconds=30) is None  # not finished yet
+        delivery.set_reply_ref(s, job_id=job, reply_ref="m-7")  # the placeholder
+    _finish(database, job)
+    now = utcnow()
+    with database.transaction() as s:
+        assert delivery.owed(s, platform="t", now=now) == [job]
+        assert delivery.owed(s, platform="t", now=now, older_than=60) == []  # fresh: its waiter
+        first = delivery.claim(s, job_id=job, lease_seconds=30, now=now)
+        assert first is not None and (first.reply_ref, first.attempt) == ("m-7", 1)
+        assert delivery.claim(s, job_id=job, lease_seconds=30, now=now) is None  # leased
+        assert delivery.owed(s, platform="t", now=now) == []
+    later = now + dt.timedelta(seconds=31)  # the claimer died: the lease ran out
+    with database.transaction() as s:
+        assert delivery.owed(s, platform="t", now=later) == [job]
+        again = delivery.claim(s, job_id=job, lease_seconds=30, now=later)
+        assert again is not None and (again.reply_ref, again.attempt) == ("m-7", 2)
+        assert delivery.confirm(s, job_id=job, reply_ref="m-7")
+        assert not delivery.confirm(s, job_id=job, reply_ref="m-8")  # once
+        assert delivery.claim(s, job_id=job, lease_seconds=30, now=later) is None
+        delivery.set_reply_ref(s, job_id=job, reply_ref="m-9")  # too late: changes nothing
+    with database.reader() as s:
+        row = s.execute(
+            select(Request.reply_ref, Request.delivered_at).where(Request.job_id == job)
+        ).one()
+    assert row.reply_ref == "m-7" and row.delivered_at is not None
+
+
+def test_a_failed_send_is_retried_then_given_up(database: Database) -> None:
+    job = "00000000-eeee"
+    _job(database, job)
+    _finish(database, job)
+    now = utcnow()
+    for attempt in range(1, delivery.MAX_ATTEMPTS + 1):
+        with database.transaction() as s:
+            assert delivery.claim(s, job_id=job, lease_seconds=30, now=now) is not None
+            gave_up = delivery.release(s, job_id=job, error="Timed out", retry_after=5, now=now)
+            assert gave_up == (attempt == delivery.MAX_ATTEMPTS)
+            if not gave_up:  # not before the back-off, then again
+                assert delivery.claim(s, job_id=job, lease_seconds=30, now=now) is None
+        now += dt.timedelta(seconds=6)
+    with database.transaction() as s:
+        assert delivery.owed(s, platform="t", now=now) == []
+    other = "00000000-ffee"
+    _job(database, other)
+    _finish(database, other)
+    with database.transaction() as s:
+        assert delivery.claim(s, job_id=other, lease_seconds=30) is not None
+        assert delivery.release(s, job_id=other, error="Forbidden: bot was blocked",
+                                retry_after=5, permanent=True)  # fmt: skip
+        assert delivery.owed(s, platform="t", now=utcnow() + dt.timedelta(hours=1)) == []
 
 
 def test_queued_jobs_are_resent_once_per_stale_period_and_expire(database: Database) -> None:

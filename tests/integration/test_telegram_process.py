@@ -1,7 +1,8 @@
 """`mri bot telegram` and `mri worker` as real processes, against the fake Bot API.
 
 The bot reads its token and server from a `.env` in its working directory, long-polls getUpdates,
-downloads the photo, queues it; the worker answers; the bot edits its placeholder into the reply.
+downloads the photo, queues it; the worker answers; the bot sends the reply (or edits its
+placeholder into it, when the answer took more than a second).
 A vote on the reply is stored. SIGTERM stops both cleanly."""
 
 from __future__ import annotations
@@ -54,12 +55,15 @@ async def test_a_photo_through_the_bot_and_worker_processes(tmp_path: Path) -> N
         api.push({"message": {"message_id": 1, "date": 1764000000, "chat": private(31),
                               "from": alice, "photo": sizes}})  # fmt: skip
         call = await api.wait_for(
-            lambda c: c.method == "editMessageText" and "melon.com" in str(c.params.get("text")),
+            lambda c: (
+                c.method in ("sendMessage", "editMessageText")
+                and "melon.com" in str(c.params.get("text"))
+            ),
             timeout=180,
         )
         assert "#바다" in call.params["text"] or "#여름" in call.params["text"]
         up = call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-        message = {"message_id": call.params["message_id"], "date": 1764000000,
+        message = {"message_id": call.result["message_id"], "date": 1764000000,
                    "chat": private(31), "from": BOT_USER, "text": "…"}  # fmt: skip
         api.push({"callback_query": {"id": "q1", "from": alice, "chat_instance": "ci",
                                      "data": up, "message": message}})  # fmt: skip

@@ -1,121 +1,99 @@
-"""Photos and moods: an image in a DM, an image posted with a mention (or as a reply to the
-bot, or into a channel with an open playlist), `/mri` with an attachment, `/mood <text>`."""
+"""Photos and moods: an image (or several: an album) in a DM, posted with a mention (or as a
+reply to the bot, or into a channel with an open playlist), `/mri` with an attachment, `/mood
+<text>`, words in a DM.
+Translation only: the flow (bot/flow) decides what happens."""
 
 from __future__ import annotations
 
 import logging
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord import PLATFORM
-from bot.discord.client import MriBot
-from bot.discord.delivery import ChannelTarget, InteractionTarget
-from bot.discord.intake import first_image
 from bot.discord.localize import loc
-from bot.formatting import error_text
-from bot.i18n import text
+from bot.discord.target import interaction_asker, message_asker
+from bot.flow import Flow, PhotoIn
 from core.errors import InvalidImage
 
 log = logging.getLogger(__name__)
 
+# Used only when Discord sends no content type.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif")
 
-def interaction_target(bot: MriBot, interaction: discord.Interaction[MriBot]) -> InteractionTarget:
-    channel = bot.get_partial_messageable(interaction.channel_id or 0)
-    return InteractionTarget(interaction, ChannelTarget(channel))
+
+def is_image(attachment: discord.Attachment) -> bool:
+    content_type = (attachment.content_type or "").split(";")[0].strip().lower()
+    if content_type:
+        return content_type.startswith("image/")
+    return attachment.filename.lower().endswith(IMAGE_SUFFIXES)
+
+
+def is_media(attachment: discord.Attachment) -> bool:
+    """A video or a sound (voice messages are audio attachments)."""
+    content_type = (attachment.content_type or "").lower()
+    return content_type.startswith(("video/", "audio/"))
+
+
+def photo_in(attachment: discord.Attachment) -> PhotoIn:
+    """An attachment as the flow sees it: judged from its metadata, downloaded on demand."""
+
+    async def fetch() -> bytes:
+        try:
+            return await attachment.read()
+        except (discord.HTTPException, aiohttp.ClientError) as exc:
+            raise InvalidImage("missing", f"the attachment could not be downloaded: {exc}") from exc
+
+    return PhotoIn(fetch, size=attachment.size, image=is_image(attachment))
 
 
 class PhotoCog(commands.Cog):
-    def __init__(self, bot: MriBot) -> None:
-        self.bot = bot
+    def __init__(self, client: discord.Client, flow: Flow) -> None:
+        self.client = client
+        self.flow = flow
 
-    def _addressed(self, message: discord.Message) -> bool:
+    def _addressed(self, message: discord.Message, me: discord.ClientUser) -> bool:
         """A DM, a mention of the bot, or a reply to one of its messages."""
-        me = self.bot.user
-        if me is None:
-            return False
         if message.guild is None or any(u.id == me.id for u in message.mentions):
             return True
         resolved = message.reference.resolved if message.reference else None
         return isinstance(resolved, discord.Message) and resolved.author.id == me.id
 
-    async def _session(self, guild: bool, channel_id: int) -> int | None:
-        if not guild:
-            return None
-        return await self.bot.service.open_playlist_id(platform=PLATFORM, chat_id=str(channel_id))
-
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        me = self.bot.user
+        me = self.client.user
         if message.author.bot or me is None:
             return
-        addressed = self._addressed(message)
-        image = first_image(message.attachments)
-        if image is None:
-            if addressed:
-                await self._no_image(message, me.id)
-            return
-        session = await self._session(message.guild is not None, message.channel.id)
-        if not addressed and session is None:
-            return  # a photo in a server channel that is not meant for MRI
-        await self.bot.intake.photo(
-            image,
-            user_id=message.author.id,
-            channel_id=message.channel.id,
-            private=message.guild is None,
-            target=ChannelTarget(message.channel, message.to_reference(fail_if_not_exists=False)),
-            lang=await self.bot.lang(message.author.id),
-            user_name=message.author.display_name,
-            message_ref=message.id,
-            session_id=session,
-        )
-
-    async def _no_image(self, message: discord.Message, my_id: int) -> None:
-        """Attachments that are not images get the polite refusal; a bare DM or mention a hint."""
-        target = ChannelTarget(message.channel, message.to_reference(fail_if_not_exists=False))
-        lang = await self.bot.lang(message.author.id)
-        if message.attachments:
-            refused = InvalidImage("not_image", "no image among the attachments")
-            await target.say(error_text(refused, lang))
-        elif message.guild is None or any(u.id == my_id for u in message.mentions):
-            await target.say(text("discord_hint", lang))
+        addressed = self._addressed(message, me)
+        asker = message_asker(self.client, message)
+        images = [a for a in message.attachments if is_image(a)]
+        if images and len(message.attachments) > 1:  # an album: one reply for all of them
+            photos = [photo_in(a) for a in message.attachments]
+            await self.flow.album(asker, photos, addressed=addressed)
+        elif images:
+            await self.flow.photo(asker, photo_in(images[0]), addressed=addressed)
+        elif not addressed:
+            return  # a message in a server that is not meant for MRI
+        elif message.stickers or any(is_media(a) for a in message.attachments):
+            await self.flow.unsupported(asker)
+        elif message.attachments:  # refused, from its metadata
+            await self.flow.photo(asker, photo_in(message.attachments[0]))
+        elif asker.private and message.content.strip():
+            await self.flow.words(asker, message.content)
+        else:
+            lang = await self.flow.lang(asker.user_id)
+            await self.flow.say(asker.target, self.flow.text("discord_hint", lang))
 
     @app_commands.command(name="mri", description=loc("discord_cmd_mri"))
     @app_commands.describe(photo=loc("discord_opt_photo"))
-    async def mri(
-        self, interaction: discord.Interaction[MriBot], photo: discord.Attachment
-    ) -> None:
-        await interaction.response.defer(thinking=True)  # answer Discord within 3 s
-        channel_id = interaction.channel_id or 0
-        await self.bot.intake.photo(
-            photo,
-            user_id=interaction.user.id,
-            channel_id=channel_id,
-            private=interaction.guild_id is None,
-            target=interaction_target(self.bot, interaction),
-            lang=await self.bot.lang(interaction.user.id),
-            user_name=interaction.user.display_name,
-            session_id=await self._session(interaction.guild_id is not None, channel_id),
-        )
+    async def mri(self, interaction: discord.Interaction, photo: discord.Attachment) -> None:
+        await self.flow.photo(await interaction_asker(self.client, interaction), photo_in(photo))
 
     @app_commands.command(name="mood", description=loc("discord_cmd_mood"))
     @app_commands.describe(words=loc("discord_opt_text"))
     @app_commands.rename(words="text")
     async def mood(
-        self, interaction: discord.Interaction[MriBot], words: app_commands.Range[str, 1, 500]
+        self, interaction: discord.Interaction, words: app_commands.Range[str, 1, 500]
     ) -> None:
-        await interaction.response.defer(thinking=True)
-        await self.bot.intake.mood(
-            words,
-            user_id=interaction.user.id,
-            channel_id=interaction.channel_id or 0,
-            private=interaction.guild_id is None,
-            target=interaction_target(self.bot, interaction),
-            lang=await self.bot.lang(interaction.user.id),
-            user_name=interaction.user.display_name,
-        )
-
-
-async def setup(bot: MriBot) -> None:
-    await bot.add_cog(PhotoCog(bot))
+        await self.flow.mood(await interaction_asker(self.client, interaction), words)

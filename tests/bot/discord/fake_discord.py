@@ -19,6 +19,8 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from tests.bot.discord.fake_gateway import FakeGateway
+
 T = TypeVar("T")
 JSON = dict[str, Any]
 
@@ -77,6 +79,10 @@ class FakeDiscord:
     # interaction token -> (channel id, id of the message its @original refers to)
     interactions: dict[str, tuple[int, int | None]] = field(default_factory=dict)
     url: str = ""
+    gateway: FakeGateway = field(default_factory=FakeGateway)
+    # called with each REST call before it takes effect ("before": returning False drops it, as
+    # if it never reached Discord) and after ("after"); the fault tests kill the bot from here
+    on_call: Callable[[Call, str], object] | None = None
     new_id: Callable[[], int] = field(default_factory=snowflakes)
     _runner: web.AppRunner | None = None
 
@@ -84,12 +90,14 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_route("*", "/api/v10/{tail:.*}", self._api)
         app.router.add_get("/attachments/{name}", self._file)
+        app.router.add_get("/gateway", self.gateway.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
+        self.gateway.url = f"ws://127.0.0.1:{port}/gateway"
         return self.url
 
     async def close(self) -> None:
@@ -117,6 +125,16 @@ class FakeDiscord:
                 if m["embeds"] and title in (None, m["embeds"][0].get("title"))
             ),
             None,
+        )
+
+    def answers_to(self, channel_id: int, message_id: str, needle: str = "melon.com") -> int:
+        """How many of the bot's messages quoting `message_id` show `needle` in an embed now:
+        what the person sees, however many calls it took."""
+        return sum(
+            1
+            for m in self.in_channel(channel_id)
+            if (m.get("message_reference") or {}).get("message_id") == message_id
+            and needle in json.dumps(m["embeds"])
         )
 
     def downloads(self) -> int:
@@ -176,21 +194,26 @@ class FakeDiscord:
         path = "/" + request.match_info["tail"]
         body = await request.json() if request.can_read_body else None
         auth = request.headers.get("Authorization", "")
-        self.calls.append(
-            Call(request.method, path, body, dict(request.query), auth == f"Bot {TOKEN}")
-        )
+        call = Call(request.method, path, body, dict(request.query), auth == f"Bot {TOKEN}")
+        if self.on_call is not None and self.on_call(call, "before") is False:
+            return web.Response(status=502)  # dropped before it took effect; nobody reads this
+        self.calls.append(call)
         parts = path.strip("/").split("/")
         route = self._route(request.method, parts)
         if route is None:
             return answer(
                 {"message": f"no fake for {request.method} {path}", "code": 0}, status=404
             )
-        return await route(parts, body or {}, auth)
+        response = await route(parts, body or {}, auth)
+        if self.on_call is not None:
+            self.on_call(call, "after")
+        return response
 
     def _route(self, method: str, parts: list[str]) -> Any:
         shape = (method, parts[0], len(parts))
         routes = {
             ("GET", "users", 2): self._me,
+            ("GET", "gateway", 1): self._gateway,
             ("GET", "oauth2", 3): self._app,
             ("PUT", "applications", 3): self._sync,
             ("GET", "applications", 3): self._commands,
@@ -210,6 +233,9 @@ class FakeDiscord:
         if self.reject_token or auth != f"Bot {TOKEN}":
             return answer({"message": "401: Unauthorized", "code": 0}, status=401)
         return answer({**BOT_USER, "verified": True, "mfa_enabled": False, "flags": 0})
+
+    async def _gateway(self, parts: list[str], body: JSON, auth: str) -> web.Response:
+        return answer({"url": self.gateway.url})
 
     async def _app(self, parts: list[str], body: JSON, auth: str) -> web.Response:
         return answer({
@@ -236,6 +262,7 @@ class FakeDiscord:
             "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False,
             "tts": False, "type": 0, "flags": body.get("flags", 0) | flags,
             "timestamp": "2026-11-25T00:00:00.000000+00:00", "edited_timestamp": None,
+            "nonce": body.get("nonce"),
         }  # fmt: skip
         if "message_reference" in body:
             ref = body["message_reference"]  # Discord answers with string ids
@@ -258,6 +285,10 @@ class FakeDiscord:
     async def _create(self, parts: list[str], body: JSON, auth: str) -> web.Response:
         if parts[2] != "messages":  # typing indicator
             return web.Response(status=204)
+        nonce = body.get("nonce") if body.get("enforce_nonce") else None
+        for earlier in self.in_channel(int(parts[1])) if nonce is not None else ():
+            if earlier.get("nonce") == nonce:  # Discord: the message already made is returned
+                return answer(earlier)
         return answer(self._new_message(int(parts[1]), body))
 
     async def _get(self, parts: list[str], body: JSON, auth: str) -> web.Response:

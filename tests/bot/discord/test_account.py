@@ -42,6 +42,7 @@ def ephemeral(fake: FakeDiscord, needle: str) -> JSON | None:
     )
 
 
+@pytest.mark.settings(placeholder_after_seconds=0.0)
 async def test_lang_switches_every_text(bot: MriBot, fake: FakeDiscord) -> None:
     english = {"name": "language", "type": 3, "value": "en"}
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "lang", options=[english]))
@@ -57,7 +58,7 @@ async def test_lang_switches_every_text(bot: MriBot, fake: FakeDiscord) -> None:
     korean = {"name": "language", "type": 3, "value": "ko"}
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "lang", options=[korean]))
     await fake.until(lambda: ephemeral(fake, text("lang_set", "ko")))
-    assert await bot.lang(ALICE["id"]) == "ko"
+    assert await bot.flow.lang(ALICE["id"]) == "ko"
 
 
 async def test_forget_asks_and_only_the_owner_can_confirm(bot: MriBot, fake: FakeDiscord) -> None:
@@ -65,7 +66,7 @@ async def test_forget_asks_and_only_the_owner_can_confirm(bot: MriBot, fake: Fak
     att = fake.attachment("coffee.png", COFFEE, "image/png")
     gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, attachments=[att]))
     await fake.until(lambda: fake.with_embed(dm))
-    assert (await bot.service.stats()).stats.requests_total == 1
+    assert (await bot.flow.service.stats()).stats.requests_total == 1
 
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "forget"))
     question = await fake.until(lambda: ephemeral(fake, text("forget_confirm", "ko")))
@@ -74,10 +75,10 @@ async def test_forget_asks_and_only_the_owner_can_confirm(bot: MriBot, fake: Fak
     assert labels == [text("forget_yes", "ko"), text("forget_no", "ko")]
     gateway(bot, "INTERACTION_CREATE", press(fake, BOB, question, yes))  # someone else
     await fake.until(lambda: ephemeral(fake, text("forget_not_yours", "ko")))
-    assert (await bot.service.stats()).stats.requests_total == 1
+    assert (await bot.flow.service.stats()).stats.requests_total == 1
     gateway(bot, "INTERACTION_CREATE", press(fake, ALICE, question, no))
     await fake.until(lambda: ephemeral(fake, text("forget_cancelled", "ko")))
-    assert (await bot.service.stats()).stats.requests_total == 1
+    assert (await bot.flow.service.stats()).stats.requests_total == 1
 
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "forget"))  # the first now says "no"
     question = await fake.until(lambda: ephemeral(fake, text("forget_confirm", "ko")))
@@ -86,7 +87,7 @@ async def test_forget_asks_and_only_the_owner_can_confirm(bot: MriBot, fake: Fak
     )
     done = await fake.until(lambda: ephemeral(fake, "모두 지웠어요"))
     assert done["components"] == []  # the buttons are gone
-    assert (await bot.service.stats()).stats.requests_total == 0
+    assert (await bot.flow.service.stats()).stats.requests_total == 0
 
 
 async def test_help_and_stats(bot: MriBot, fake: FakeDiscord) -> None:
@@ -145,7 +146,9 @@ async def test_a_rejected_token_is_a_clear_start_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake.reject_token = True  # Discord's API answers 401
-    settings = Settings(data_dir=tmp_path / "var", discord_token=TOKEN)
+    settings = Settings(
+        data_dir=tmp_path / "var", discord_token=TOKEN, discord_api_url=f"{fake.url}/api/v10"
+    )
     with caplog.at_level(logging.DEBUG), pytest.raises(StartError) as info:
         await asyncio.to_thread(run, settings)  # asyncio.run in its own thread, as in the CLI
     assert "Discord rejected MRI_DISCORD_TOKEN" in str(info.value)
@@ -160,8 +163,11 @@ async def test_an_unreachable_discord_is_retried_then_named(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here
-    monkeypatch.setattr("discord.http.Route.BASE", f"http://127.0.0.1:{port}/api/v10")
-    settings = Settings(data_dir=tmp_path / "var", discord_token=TOKEN, startup_timeout_seconds=2.5)
+    monkeypatch.setattr("discord.http.Route.BASE", "unchanged")  # run() sets it: restored after
+    settings = Settings(
+        data_dir=tmp_path / "var", discord_token=TOKEN, startup_timeout_seconds=2.5,
+        discord_api_url=f"http://127.0.0.1:{port}/api/v10",
+    )  # fmt: skip
     with caplog.at_level(logging.WARNING), pytest.raises(ServiceUnreachable) as info:
         await asyncio.to_thread(run, settings)
     where = f"the Discord API at 127.0.0.1:{port} is unreachable"

@@ -69,11 +69,11 @@ async def test_dm_photo_gets_one_reply_with_tags_links_and_votes(
     check_reply(reply, {"커피", "카페"})
     assert reply["message_reference"]["message_id"] == sent["id"]  # a reply to the photo
     assert fake.reactions_on(int(reply["id"])) == ["👍", "👎"]  # the whole list
-    assert len(fake.in_channel(dm)) == 1  # the placeholder became the reply
-    first_post = fake.requests("POST", f"/channels/{dm}/messages")[0]
-    assert first_post.body["content"] == text("listening", "ko")
+    assert len(fake.in_channel(dm)) == 1  # a quick answer: no placeholder, one message
+    assert fake.requests("POST", f"/channels/{dm}/typing")  # the chat action came first
     assert len(fake.requests("GET", "/attachments/")) == 1
     await bot.idle()
+    await fake.until(lambda: jobs.ran == 1)  # counted once the in-process worker's turn ends
     assert len(fake.in_channel(dm)) == 1 and jobs.ran == 1
 
 
@@ -113,8 +113,9 @@ async def test_slash_mri_defers_then_edits_its_response(bot: MriBot, fake: FakeD
     assert callback.body["type"] == 5  # deferred ("thinking"), within Discord's 3 s
     check_reply(reply, {"커피"})
     await fake.until(lambda: len(fake.reactions_on(int(reply["id"]))) == 2)
-    edits = fake.requests("PATCH", "/webhooks/")
-    assert edits[0].body["content"] == text("listening", "ko") and "embeds" in edits[-1].body
+    edits = fake.requests("PATCH", "/webhooks/")  # "thinking…" became the answer
+    assert len(edits) == 1 and "embeds" in edits[0].body
+    assert not fake.requests("POST", f"/channels/{CHANNEL_ID}/messages")
 
 
 @pytest.mark.settings(job_wait_seconds=0.3)
@@ -130,8 +131,10 @@ async def test_a_slow_worker_means_still_working_then_the_answer(
     jobs.paused = False
     await fake.until(lambda: reply_with_embed(fake, dm))
     assert len(fake.in_channel(dm)) == 1  # the same message: placeholder -> still working -> reply
+    first_post = fake.requests("POST", f"/channels/{dm}/messages")[0]
+    assert first_post.body["content"] == text("listening", "ko")
     await bot.idle()
-    assert not bot._tasks
+    assert len(fake.in_channel(dm)) == 1
 
 
 @pytest.mark.settings(job_wait_seconds=0.3)
@@ -153,7 +156,7 @@ async def test_an_answer_that_comes_after_a_restart_is_delivered_late(
         await fake.until(lambda: len(fake.reactions_on(int(late["id"]))) == 2)
     check_reply(late, {"커피"})
     assert late["message_reference"]["message_id"] == sent["id"]  # still a reply to the photo
-    assert len(fake.in_channel(dm)) == 2  # the old "still working" and the late answer
+    assert len(fake.in_channel(dm)) == 1  # "still working" became the late answer
 
 
 def jpeg(source: bytes, size: tuple[int, int]) -> bytes:
@@ -237,7 +240,7 @@ async def test_mood_in_words(bot: MriBot, fake: FakeDiscord) -> None:
     assert len(MELON_LINK.findall(embed["description"])) == 10
 
 
-async def test_a_mention_or_dm_without_a_photo_gets_a_hint(bot: MriBot, fake: FakeDiscord) -> None:
+async def test_a_mention_or_an_empty_dm_gets_a_hint(bot: MriBot, fake: FakeDiscord) -> None:
     gateway(bot, "MESSAGE_CREATE", message(
         ALICE, channel_id=CHANNEL_ID, guild=True, content=f"<@{BOT_USER['id']}> hi",
         mentions=[BOT_USER],
@@ -245,7 +248,70 @@ async def test_a_mention_or_dm_without_a_photo_gets_a_hint(bot: MriBot, fake: Fa
     await fake.until(lambda: fake.saying(CHANNEL_ID, text("discord_hint", "ko")))
     gateway(bot, "MESSAGE_CREATE", message(BOB, channel_id=CHANNEL_ID, guild=True, content="hi"))
     dm = dm_channel_of(BOB)
-    gateway(bot, "MESSAGE_CREATE", message(BOB, channel_id=dm, guild=False, content="hello"))
+    gateway(bot, "MESSAGE_CREATE", message(BOB, channel_id=dm, guild=False, content=" "))
     await fake.until(lambda: fake.saying(dm, text("discord_hint", "ko")))
     await bot.idle()
     assert len(fake.in_channel(CHANNEL_ID)) == 1  # Bob's chat in the server is not for MRI
+
+
+async def test_words_in_a_dm_are_a_mood_query(bot: MriBot, fake: FakeDiscord) -> None:
+    dm = dm_channel_of(ALICE)
+    gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, content="비 오는 날"))
+    first = await fake.until(lambda: reply_with_embed(fake, dm))
+    assert "#비오는날" in first["embeds"][0]["description"].splitlines()[0]
+    assert text("words_hint", "ko") in first["embeds"][0]["description"]  # the first time
+    gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, content="여름 바다"))
+    await fake.until(lambda: len([m for m in fake.in_channel(dm) if m["embeds"]]) == 2)
+    second = [m for m in fake.in_channel(dm) if m["embeds"]][1]
+    assert text("words_hint", "ko") not in second["embeds"][0]["description"]
+    gateway(bot, "MESSAGE_CREATE", message(  # words in a server are not for MRI
+        BOB, channel_id=CHANNEL_ID, guild=True, content="비 오는 날"
+    ))  # fmt: skip
+    await bot.idle()
+    assert fake.in_channel(CHANNEL_ID) == []
+
+
+async def test_stickers_videos_and_voice_get_one_friendly_sentence(
+    bot: MriBot, fake: FakeDiscord
+) -> None:
+    dm = dm_channel_of(ALICE)
+    sticker = message(ALICE, channel_id=dm, guild=False)
+    sticker["sticker_items"] = [{"id": "1", "name": "hi", "format_type": 1}]
+    gateway(bot, "MESSAGE_CREATE", sticker)
+    video = fake.attachment("clip.mp4", b"not really a video", "video/mp4")
+    gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, attachments=[video]))
+    voice = fake.attachment("voice-message.ogg", b"OggS", "audio/ogg")
+    gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, attachments=[voice]))
+    await fake.until(
+        lambda: (
+            len([m for m in fake.in_channel(dm) if m["content"] == text("err_media_kind", "ko")])
+            == 3
+        )
+    )
+    assert fake.downloads() == 0
+
+
+async def test_a_message_with_several_images_is_one_album_reply(
+    bot: MriBot, fake: FakeDiscord, jobs: Jobs
+) -> None:
+    dm = dm_channel_of(ALICE)
+    attachments = [
+        fake.attachment("coffee.png", COFFEE, "image/png"),
+        fake.attachment("beach.jpg", BEACH, "image/jpeg"),
+        fake.attachment("notes.txt", b"hello", "text/plain"),
+    ]
+    gateway(
+        bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, attachments=attachments)
+    )
+    reply = await fake.until(lambda: reply_with_embed(fake, dm))
+    await bot.idle()
+    embed = reply["embeds"][0]
+    assert embed["title"] == text("album_title", "ko", n=3)
+    lines = embed["description"].splitlines()
+    assert lines[1].startswith("📷1 #") and lines[2].startswith("📷2 #")
+    assert text("album_part_failed", "ko", n=3, reason=text("err_not_image", "ko")) in lines[3]
+    assert len(MELON_LINK.findall(embed["description"])) == 10
+    assert len(buttons(reply)) == 20  # one set of votes (and reactions for the whole list)
+    await fake.until(lambda: jobs.ran == 1)  # counted once the in-process worker's turn ends
+    assert len(fake.in_channel(dm)) == 1 and jobs.ran == 1
+    assert fake.downloads() == 2  # the text file was refused from its metadata

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.discord.client import MriBot
@@ -74,7 +72,7 @@ async def test_a_playlist_from_three_members(bot: MriBot, fake: FakeDiscord) -> 
         gateway(bot, "INTERACTION_CREATE", press(fake, member, reply, up))
     vote = parse_vote(up)
     assert vote is not None
-    job = await bot.service.job_of_item(vote[0])
+    job = await bot.flow.service.job_of_item(vote[0])
     await eventually(lambda: _totals(bot, job, vote[0]), (3, 0))
 
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "playlist", sub="done"))
@@ -82,7 +80,7 @@ async def test_a_playlist_from_three_members(bot: MriBot, fake: FakeDiscord) -> 
 
 
 async def _totals(bot: MriBot, job: str, item: int) -> tuple[int, int]:
-    return (await bot.service.vote_totals(job)).get(item, (0, 0))
+    return (await bot.flow.service.vote_totals(job)).get(item, (0, 0))
 
 
 async def test_playlists_need_a_server_and_an_open_session(bot: MriBot, fake: FakeDiscord) -> None:
@@ -99,11 +97,10 @@ async def test_playlists_need_a_server_and_an_open_session(bot: MriBot, fake: Fa
     assert fake.downloads() == 0
 
 
+@pytest.mark.settings(playlist_window_seconds=3.0, delivery_sweep_seconds=0.2)
 async def test_a_playlist_closes_by_itself_when_its_time_is_up(
-    bot: MriBot, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+    bot: MriBot, fake: FakeDiscord
 ) -> None:
-    time_is_up = asyncio.Event()  # the window ends on cue, not after MRI_PLAYLIST_WINDOW_SECONDS
-    monkeypatch.setattr(bot.get_cog("PlaylistCog"), "window_elapsed", time_is_up.wait)
     gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "playlist", sub="start"))
     await fake.until(lambda: fake.saying(CHANNEL_ID, "플레이리스트를 시작해요"))
     att = fake.attachment("beach.jpg", (DEMO / "beach.jpg").read_bytes(), "image/jpeg")
@@ -111,7 +108,36 @@ async def test_a_playlist_closes_by_itself_when_its_time_is_up(
         bot, "MESSAGE_CREATE", message(BOB, channel_id=CHANNEL_ID, guild=True, attachments=[att])
     )
     await fake.until(lambda: joined(fake, "Bob"))
-    time_is_up.set()
-    await fake.until(lambda: fake.saying(CHANNEL_ID, text("playlist_closed_by_time", "ko")))
     reply = await fake.until(lambda: fake.with_embed(CHANNEL_ID, text("playlist_title", "ko")))
     assert "함께 만든 사람: Bob" in reply["embeds"][0]["description"]
+    posts = [c.body["content"] for c in fake.requests("POST", f"/channels/{CHANNEL_ID}/messages")]
+    assert text("playlist_closed_by_time", "ko") in posts  # the time's-up note ...
+    assert fake.saying(CHANNEL_ID, text("playlist_closed_by_time", "ko")) is None  # ... became it
+
+
+async def test_an_album_posted_into_an_open_playlist_joins_it_photo_by_photo(
+    bot: MriBot, fake: FakeDiscord
+) -> None:
+    gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "playlist", sub="start"))
+    await fake.until(lambda: fake.saying(CHANNEL_ID, "플레이리스트를 시작해요"))
+    attachments = [
+        fake.attachment("coffee.png", (DEMO / "coffee.png").read_bytes(), "image/png"),
+        fake.attachment("beach.jpg", (DEMO / "beach.jpg").read_bytes(), "image/jpeg"),
+    ]
+    gateway(bot, "MESSAGE_CREATE", message(
+        BOB, channel_id=CHANNEL_ID, guild=True, attachments=attachments
+    ))  # fmt: skip
+    await fake.until(
+        lambda: (
+            sum(
+                m["content"].count(text("playlist_joined", "ko", user="Bob", tags="")[:-2])
+                for m in fake.in_channel(CHANNEL_ID)
+            )
+            == 2
+        )
+    )
+    await bot.idle()
+    gateway(bot, "INTERACTION_CREATE", slash(fake, ALICE, "playlist", sub="done"))
+    reply = await fake.until(lambda: fake.with_embed(CHANNEL_ID, text("playlist_title", "ko")))
+    assert reply["embeds"][0]["description"].count("Bob님의 사진") >= 2
+    assert fake.downloads() == 2

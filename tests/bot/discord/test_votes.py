@@ -76,7 +76,7 @@ def vote_of(service: RecommendService, person: JSON, item: int) -> Callable[[], 
 async def test_buttons_store_change_and_remove_a_vote(bot: MriBot, fake: FakeDiscord) -> None:
     reply = await server_reply(bot, fake)
     up, down = vote_button(reply, 0, 1), vote_button(reply, 0, -1)
-    alice = vote_of(bot.service, ALICE, item_of(up))
+    alice = vote_of(bot.flow.service, ALICE, item_of(up))
 
     gateway(bot, "INTERACTION_CREATE", press(fake, ALICE, reply, up))
     await fake.until(lambda: text("vote_up", "ko") in ephemeral_notes(fake))
@@ -84,7 +84,7 @@ async def test_buttons_store_change_and_remove_a_vote(bot: MriBot, fake: FakeDis
     callback = fake.requests("POST", "/interactions/")[-1]
     assert callback.body["type"] == 6  # deferred update, within Discord's 3 s
     # the button now shows the count (the fake applied the edit to the stored reply)
-    assert buttons(fake.messages[int(reply["id"])])[0]["label"] == "1. 👍 1"
+    await fake.until(lambda: buttons(fake.messages[int(reply["id"])])[0]["label"] == "1. 👍 1")
 
     gateway(bot, "INTERACTION_CREATE", press(fake, ALICE, reply, down))  # change
     await fake.until(lambda: text("vote_down", "ko") in ephemeral_notes(fake))
@@ -92,18 +92,21 @@ async def test_buttons_store_change_and_remove_a_vote(bot: MriBot, fake: FakeDis
     gateway(bot, "INTERACTION_CREATE", press(fake, ALICE, reply, down))  # the same again: remove
     await fake.until(lambda: text("vote_removed", "ko") in ephemeral_notes(fake))
     assert await alice() == 0
-    labels = [b["label"] for b in buttons(fake.messages[int(reply["id"])])[:2]]
-    assert labels == ["1. 👍", "1. 👎"]
+    await fake.until(
+        lambda: (
+            [b["label"] for b in buttons(fake.messages[int(reply["id"])])[:2]] == ["1. 👍", "1. 👎"]
+        )
+    )
 
     other = vote_button(reply, 9, 1)  # Bob likes the tenth song
     gateway(bot, "INTERACTION_CREATE", press(fake, BOB, reply, other))
-    await eventually(vote_of(bot.service, BOB, item_of(other)), 1)
+    await eventually(vote_of(bot.flow.service, BOB, item_of(other)), 1)
 
 
 async def test_reactions_rate_the_whole_list(bot: MriBot, fake: FakeDiscord) -> None:
     reply = await server_reply(bot, fake)
-    item = await list_item(bot.service, reply)
-    bob = vote_of(bot.service, BOB, item)
+    item = await list_item(bot.flow.service, reply)
+    bob = vote_of(bot.flow.service, BOB, item)
 
     gateway(bot, "MESSAGE_REACTION_ADD", reaction(BOB, reply, "👍", guild=True))
     await eventually(bob, 1)
@@ -111,7 +114,7 @@ async def test_reactions_rate_the_whole_list(bot: MriBot, fake: FakeDiscord) -> 
     await eventually(bob, -1)  # changed
     gateway(bot, "MESSAGE_REACTION_REMOVE", reaction(BOB, reply, "👍", guild=True, added=False))
     gateway(bot, "MESSAGE_REACTION_ADD", reaction(CAROL, reply, "👍", guild=True))
-    await eventually(vote_of(bot.service, CAROL, item), 1)  # handled after Bob's removal
+    await eventually(vote_of(bot.flow.service, CAROL, item), 1)  # handled after Bob's removal
     assert await bob() == -1  # taking back the replaced 👍 changes nothing
     gateway(bot, "MESSAGE_REACTION_REMOVE", reaction(BOB, reply, "👎🏽", guild=True, added=False))
     await eventually(bob, 0)  # removed
@@ -120,10 +123,10 @@ async def test_reactions_rate_the_whole_list(bot: MriBot, fake: FakeDiscord) -> 
     own = reaction(BOT_USER, reply, "👍", guild=True)  # the bot's own reactions are not votes
     gateway(bot, "MESSAGE_REACTION_ADD", own)
     gateway(bot, "MESSAGE_REACTION_ADD", reaction(ALICE, reply, "👎", guild=True))
-    await eventually(vote_of(bot.service, ALICE, item), -1)
-    assert await bob() == 0 and await vote_of(bot.service, BOT_USER, item)() == 0
-    job = await bot.service.job_of_item(item)
-    assert (await bot.service.vote_totals(job))[item] == (1, 1)  # Carol 👍, Alice 👎
+    await eventually(vote_of(bot.flow.service, ALICE, item), -1)
+    assert await bob() == 0 and await vote_of(bot.flow.service, BOT_USER, item)() == 0
+    job = await bot.flow.service.job_of_item(item)
+    assert (await bot.flow.service.vote_totals(job))[item] == (1, 1)  # Carol 👍, Alice 👎
 
 
 async def test_reactions_on_other_messages_are_ignored(bot: MriBot, fake: FakeDiscord) -> None:
@@ -132,10 +135,10 @@ async def test_reactions_on_other_messages_are_ignored(bot: MriBot, fake: FakeDi
     gateway(bot, "MESSAGE_REACTION_ADD", reaction(ALICE, mine, "👍", guild=True))
     gateway(bot, "MESSAGE_REACTION_ADD", reaction(ALICE, theirs, "👍", guild=True))
     reply = await server_reply(bot, fake)  # events are handled in order: the two above are done
-    item = await list_item(bot.service, reply)
+    item = await list_item(bot.flow.service, reply)
     gateway(bot, "MESSAGE_REACTION_ADD", reaction(ALICE, reply, "👍", guild=True))
-    await eventually(vote_of(bot.service, ALICE, item), 1)
-    assert (await bot.service.stats()).stats.votes_up == 1
+    await eventually(vote_of(bot.flow.service, ALICE, item), 1)
+    assert (await bot.flow.service.stats()).stats.votes_up == 1
     await fake.until(lambda: fake.requests("GET", f"/channels/{CHANNEL_ID}/messages/{mine['id']}"))
     assert not fake.requests("GET", f"/channels/{CHANNEL_ID}/messages/{theirs['id']}")
 
@@ -148,18 +151,18 @@ async def test_votes_survive_a_restart(bot: MriBot, fake: FakeDiscord, jobs: Job
     gateway(bot, "MESSAGE_CREATE", message(ALICE, channel_id=dm, guild=False, attachments=[att]))
     reply = await fake.until(lambda: fake.with_embed(dm))
     await fake.until(lambda: len(fake.reactions_on(int(reply["id"]))) == 2)
-    item = await list_item(bot.service, reply)
+    item = await list_item(bot.flow.service, reply)
     await quiet()  # the reply is complete (its reactions added) before the process stops
     await bot.close()
 
     async with logged_in(bot.settings, jobs.service) as again:
         up = vote_button(reply, 3, 1)
         gateway(again, "INTERACTION_CREATE", press(fake, ALICE, reply, up, guild=False))
-        await eventually(vote_of(again.service, ALICE, item_of(up)), 1)
+        await eventually(vote_of(again.flow.service, ALICE, item_of(up)), 1)
         gateway(again, "MESSAGE_REACTION_ADD", reaction(ALICE, reply, "👍", guild=False))
-        await eventually(vote_of(again.service, ALICE, item), 1)
+        await eventually(vote_of(again.flow.service, ALICE, item), 1)
         gateway(again, "MESSAGE_REACTION_REMOVE", reaction(ALICE, reply, "👍", guild=False))
-        await eventually(vote_of(again.service, ALICE, item), 0)
+        await eventually(vote_of(again.flow.service, ALICE, item), 0)
 
 
 async def test_stale_buttons_and_other_channels_get_a_notice(
@@ -176,4 +179,4 @@ async def test_stale_buttons_and_other_channels_get_a_notice(
     )
     gateway(bot, "INTERACTION_CREATE", press(fake, BOB, stale, "v:987654:+"))
     await fake.until(lambda: text("vote_unknown", "ko") in ephemeral_notes(fake))
-    assert await vote_of(bot.service, BOB, item_of(up))() == 0
+    assert await vote_of(bot.flow.service, BOB, item_of(up))() == 0

@@ -169,6 +169,10 @@ def bot_settings(tmp_path: Path, root: str, **overrides: Any) -> Settings:
         "telegram_api_url": root,
         "job_wait_seconds": 30.0,
         "user_requests_per_minute": 50,
+        "delivery_sweep_seconds": 0.5,
+        # No placeholder unless a test asks for one (0) or the answer is really slow: what
+        # the bot sends does not depend on how busy the machine running the tests is.
+        "placeholder_after_seconds": 30.0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -16,6 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
 BOT_USER = {"id": 999, "is_bot": True, "first_name": "MRI", "username": "mri_test_bot"}
 
 
@@ -34,10 +38,17 @@ class FakeBotApi:
     files: dict[str, bytes] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # (chat id, message id) -> the bot's message as it stands now (text and buttons)
+    shown: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    quotes: dict[tuple[int, int], int] = field(default_factory=dict)  # message -> quoted one
+    # called with each call before it takes effect ("before": returning False drops it, as if
+    # it never reached Telegram) and after ("after"); the fault tests kill the bot from here
+    on_call: Any = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
+    _transports: set[asyncio.BaseTransport] = field(default_factory=set)
     root: str = ""
 
     async def start(self, port: int = 0) -> str:
@@ -46,6 +57,7 @@ class FakeBotApi:
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
+        track_connections(self._runner, self._transports)
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
@@ -54,7 +66,7 @@ class FakeBotApi:
 
     async def stop(self) -> None:
         if self._runner is not None:
-            await self._runner.cleanup()
+            await close_runner(self._runner, self._transports)
 
     # -- what tests use -----------------------------------------------------------------------
 
@@ -89,16 +101,36 @@ class FakeBotApi:
             )
         params = {k: _decode(v) for k, v in (await request.post()).items() if isinstance(v, str)}
         method = request.match_info["method"]
-        self.calls.append(Call(method, params))
+        call = Call(method, params)
+        if self.on_call is not None and self.on_call(call, "before") is False:
+            return web.Response(status=502)  # dropped before it took effect; nobody reads this
+        self.calls.append(call)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        if method == "editMessageText" and self._unchanged(params):
+            call.result = False
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": NOT_MODIFIED}, status=400
+            )
         result = self._answer(method, params)
-        self.calls[-1].result = result
+        call.result = result
+        if self.on_call is not None:
+            self.on_call(call, "after")
         if result is None:
             return web.json_response(
-                {"ok": False, "error_code": 400, "description": f"Bad Request: {method}"}
+                {"ok": False, "error_code": 400, "description": f"Bad Request: {method}"},
+                status=400,
             )
         return web.json_response({"ok": True, "result": result})
+
+    def _unchanged(self, params: dict[str, Any]) -> bool:
+        """Telegram refuses an edit that changes nothing ("message is not modified")."""
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        now = self.shown.get(key)
+        return now is not None and now == {
+            "text": params.get("text"),
+            "reply_markup": params.get("reply_markup"),
+        }
 
     async def _file(self, request: web.Request) -> web.Response:
         file_id = request.match_info["path"].rsplit("/", 1)[-1]
@@ -133,7 +165,24 @@ class FakeBotApi:
             message["text"] = params["text"]
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
+        if "text" in params:
+            key = (chat_id, int(message["message_id"]))
+            self.shown[key] = {"text": params["text"], "reply_markup": params.get("reply_markup")}
+            quoted = params.get("reply_parameters")
+            if isinstance(quoted, dict) and "message_id" not in params:  # a new message
+                self.quotes[key] = int(quoted["message_id"])
         return message
+
+    def answers_to(self, chat_id: int, message_id: int, needle: str = "melon.com") -> int:
+        """How many of the bot's messages quoting `message_id` show `needle` now: what the
+        person sees, however many calls it took."""
+        return sum(
+            1
+            for key, now in self.shown.items()
+            if key[0] == chat_id
+            and self.quotes.get(key) == message_id
+            and needle in str(now["text"])
+        )
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -156,6 +205,29 @@ class FakeBotApi:
                 "file_path": f"photos/{file_id}",
             }
         return None
+
+
+def track_connections(runner: web.AppRunner, transports: set[asyncio.BaseTransport]) -> None:
+    """Remember every connection the server accepts (see close_runner)."""
+    server = runner.server
+    assert server is not None
+    accepted = server.connection_made
+
+    def made(handler: Any, transport: asyncio.Transport) -> None:
+        transports.add(transport)
+        accepted(handler, transport)
+
+    server.connection_made = made  # type: ignore[method-assign]
+
+
+async def close_runner(runner: web.AppRunner, transports: set[asyncio.BaseTransport]) -> None:
+    """Stop the server and close every connection it accepted, also those of a client that
+    was killed (aiohttp can leave such a transport open, and its socket then leaks)."""
+    await runner.cleanup()
+    for transport in transports:
+        if not transport.is_closing():
+            transport.close()
+    transports.clear()
 
 
 def _decode(value: str) -> Any:

@@ -14,19 +14,39 @@ ALICE = user(11, "민지")
 pytestmark = pytest.mark.slow
 
 
-async def test_photo_gets_tags_songs_links_and_vote_buttons(tg: Bot) -> None:
-    await tg.send(tg.photo(private(11), ALICE, jpeg("coffee.png")))
-    assert tg.api.sent("sendChatAction")
+def check_answer(reply: dict[str, object], photo: dict[str, object]) -> None:
+    assert reply["parse_mode"] == "HTML" and "#커피" in str(reply["text"])
+    assert str(reply["text"]).count("melon.com") == 10
+    keyboard = reply["reply_markup"]["inline_keyboard"]  # type: ignore[index]
+    assert len(keyboard) == 11 and all(len(row) == 2 for row in keyboard)  # 10 + the whole list
+    assert "👍" in keyboard[0][0]["text"] and keyboard[0][0]["callback_data"].startswith("v:")
+
+
+async def test_photo_gets_a_chat_action_then_one_message_with_songs_and_votes(tg: Bot) -> None:
+    photo = tg.photo(private(11), ALICE, jpeg("coffee.png"))
+    await tg.send(photo)
+    reply = await tg.reply_with("melon.com")
+    check_answer(reply, photo)
+    assert [c.method for c in tg.api.calls if c.method != "getFile"][-2:] == [
+        "sendChatAction",
+        "sendMessage",
+    ]  # a quick answer: no placeholder, one message
+    assert reply["reply_parameters"]["message_id"] == photo["message_id"]  # quotes the photo
+    await tg.app.bot_data["handlers"].flow.deliveries.idle()
+    assert len(tg.api.sent("sendMessage")) == 1
+
+
+@pytest.mark.parametrize("tg", [{"placeholder_after_seconds": 0.0}], indirect=True)
+async def test_a_slow_answer_replaces_its_placeholder(tg: Bot) -> None:
+    photo = tg.photo(private(11), ALICE, jpeg("coffee.png"))
+    await tg.send(photo)
     placeholder = await tg.reply_with("듣는 중")
     reply = await tg.reply_with("melon.com")
-    assert reply["parse_mode"] == "HTML" and "#커피" in reply["text"]
-    assert reply["text"].count("melon.com") == 10
-    assert int(reply["message_id"]) > 0 and reply["chat_id"] == placeholder["chat_id"]
-    keyboard = reply["reply_markup"]["inline_keyboard"]
-    assert len(keyboard) == 11 and all(
-        len(row) == 2 for row in keyboard
-    )  # 10 songs + the whole list
-    assert "👍" in keyboard[0][0]["text"] and keyboard[0][0]["callback_data"].startswith("v:")
+    check_answer(reply, photo)
+    assert placeholder["reply_parameters"]["message_id"] == photo["message_id"]
+    assert int(reply["message_id"]) == tg.api.sent("sendMessage")[0].result["message_id"]
+    await tg.app.bot_data["handlers"].flow.deliveries.idle()
+    assert len(tg.api.sent("sendMessage")) == 1  # the placeholder became the reply
 
 
 async def test_an_image_sent_as_a_file_is_answered(tg: Bot) -> None:
@@ -88,7 +108,6 @@ async def test_lang_switches_every_text(tg: Bot) -> None:
     await tg.send(tg.command(private(11), ALICE, "/lang en"))
     assert (await tg.reply_with("English"))["text"] == "I'll speak English from now on."
     await tg.send(tg.photo(private(11), ALICE, jpeg()))
-    await tg.reply_with("Listening")
     reply = await tg.reply_with("melon.com")
     assert "Songs for this photo" in reply["text"] and reply["reply_markup"]["inline_keyboard"][-1][
         0
@@ -182,7 +201,7 @@ async def test_group_photos_need_mri_or_a_reply(tg: Bot) -> None:
     assert len(tg.api.sent("getFile")) == 1
     answer = tg.bot_message(reply)  # a photo sent as a reply to the bot is answered too
     await tg.send(tg.photo(GROUP, user(12, "준호"), jpeg("beach.jpg"), reply_to_message=answer))
-    await tg.api.wait_for(lambda c: c.method == "editMessageText" and "#바다" in c.params["text"])
+    await tg.reply_with("#바다")
     assert len(tg.api.sent("getFile")) == 2 and not [
         c for c in tg.api.sent("sendMessage") if "📊" in c.params["text"]
     ]
