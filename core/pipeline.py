@@ -98,6 +98,8 @@ class Pipeline:
         rec = self._recommend(tags, top_k, self.tagger.name)
         if seen.caption:
             rec.extra["caption"] = seen.caption
+        if seen.classes:
+            rec.extra["classes"] = seen.classes
         if self.fallback_reason:
             rec.extra["tagger_fallback"] = self.fallback_reason
         log.info(

@@ -198,13 +198,17 @@ class Similar:
             chosen.append((int(self.catalog.named[other]), float(score)))
             if len(chosen) == k:
                 break
-        weights = self._seed_tags(row)
-        return tuple(rec._scored(r, s, weights) for r, s in chosen)
+        weights = self.seed_tags(song_id)
+        return tuple(rec.scored(r, s, weights) for r, s in chosen)
 
-    def _seed_tags(self, row: int, n: int = 5) -> dict[int, float]:
-        """The shown tags closest to the seed song: the 'because' of every similar song."""
+    def seed_tags(self, song_id: str, n: int = 5) -> dict[int, float]:
+        """The shown tags closest to a song (cosine, the closest 1.0): what it sounds like, and
+        the 'because' of every song like it."""
+        row = int(self.catalog.named[self._local[song_id]])
         vec = self.catalog.song_vector(row)[:-1]
         shown = self.catalog.shown
-        sims = self.catalog.tag_vectors[shown] @ vec
+        tags = self.catalog.tag_vectors[shown]
+        sims = tags @ vec / np.maximum(np.linalg.norm(tags, axis=1), 1e-9)
         best = np.argsort(-sims)[:n]
-        return {int(shown[b]): 1.0 for b in best}
+        top = max(float(sims[best[0]]), 1e-9)
+        return {int(shown[b]): max(float(sims[b]) / top, 0.05) for b in best}

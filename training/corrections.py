@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.tagging.imagenet import SCENE_TABLE
+
 Table = Mapping[int, Sequence[tuple[str, float]]]
 
 
@@ -148,6 +150,12 @@ def split_halves(
         digest = hashlib.sha256(repr((reply.classes, reply.shown)).encode()).digest()
         (first if digest[0] % 2 == 0 else second).append(reply)
     return first, second
+
+
+def class_names(path: Path = SCENE_TABLE) -> dict[int, str]:
+    """ImageNet class index -> its English name, as the scene table lists them."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return {int(row["index"]): row["class"] for row in csv.DictReader(f, delimiter="\t")}
 
 
 def write_table(table: Table, class_names: Mapping[int, str], path: Path) -> None:

@@ -138,6 +138,8 @@ def eval_feedback(
     import datetime as dt
 
     from core.startup import open_database
+    from training.correction_report import markdown as corrections_markdown
+    from training.correction_report import tag_feedback
     from training.feedback_report import write_report
     from training.vote_replay import export_log as export
 
@@ -149,12 +151,21 @@ def eval_feedback(
     db = open_database(settings.model_copy(update={"startup_timeout_seconds": 0.0}))
     try:
         report = write_report(db, out, start)
+        tags = tag_feedback(db, start)
+        with open(out / "summary.md", "a", encoding="utf-8") as md:
+            md.write("\n" + corrections_markdown(tags) + "\n")
         if export_log is not None:
             replies = export(db)
             export_log.write_text("".join(r.to_json() + "\n" for r in replies), encoding="utf-8")
             typer.echo(f"{len(replies)} replies with votes → {export_log}")
     finally:
         db.dispose()
+    for t in tags:
+        lo, hi = t.interval
+        typer.echo(
+            f"tags by {t.tagger}: {t.shown} shown in {t.replies} replies, {t.dropped} dropped, "
+            f"{t.added} added; precision {t.precision:.1%} (95% CI {lo:.1%}–{hi:.1%})"
+        )
     if not report.rows:
         typer.echo(f"No votes yet. (An empty report is in {out}/summary.md)")
         return
@@ -167,6 +178,46 @@ def eval_feedback(
             f"ties {x.ties}, p={x.p_value:.3g}"
         )
     typer.echo(f"report: {out / 'summary.md'} · {out / 'summary.html'}")
+
+
+@app.command("corrections")
+def eval_corrections(
+    since: Annotated[
+        str | None, typer.Option(help="Only corrections and replies from this date on.")
+    ] = None,
+    write: Annotated[
+        Path | None,
+        typer.Option(dir_okay=False, help="Write the learned table here (for MRI_TAG_TABLE)."),
+    ] = None,
+) -> None:
+    """Learn the imagenet tagger's class -> tag weights from dropped and added tags; replay
+    on held-out replies: how many dropped tags would come back, how many kept tags stay."""
+    import datetime as dt
+
+    from core.startup import open_database
+    from training.correction_report import learn
+    from training.corrections import class_names, write_table
+
+    settings = load_settings()
+    try:
+        start = dt.datetime.fromisoformat(since).replace(tzinfo=dt.UTC) if since else None
+    except ValueError:
+        raise UserError(f"--since {since!r} is not a date like 2026-11-01") from None
+    db = open_database(settings.model_copy(update={"startup_timeout_seconds": 0.0}))
+    try:
+        learned = learn(db, start)
+    finally:
+        db.dispose()
+    b, a = learned.before, learned.after
+    typer.echo(f"{learned.replies} imagenet replies; {b.replies} held out for the replay")
+    typer.echo(f"{'':24}{'shipped table':>15}{'learned':>10}")
+    typer.echo(f"{'dropped tags shown again':24}{b.repeat_rate:>15.1%}{a.repeat_rate:>10.1%}")
+    typer.echo(f"{'kept tags still shown':24}{b.kept_rate:>15.1%}{a.kept_rate:>10.1%}")
+    if b.dropped == 0:
+        typer.echo("(no dropped tag in the held-out half yet: nothing to compare)")
+    if write is not None:
+        write_table(learned.table, class_names(), write)
+        typer.echo(f"learned table → {write} (serve it: MRI_TAG_TABLE={write})")
 
 
 @app.command("replay")

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from core.tagging.base import parse_tag_weights
-from core.tagging.imagenet import SCENE_TABLE, read_scene_table
+from core.tagging.imagenet import read_scene_table
 from training.corrections import (
     CorrectedReply,
+    class_names,
     class_votes,
     learn_table,
     replay,
@@ -89,11 +90,8 @@ def test_replay_shows_fewer_repeated_drops_on_the_held_out_half() -> None:
 
 def test_written_table_reads_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
     table = learn_table(read_scene_table(), synthetic_log(300))
-    names = {}
-    with open(SCENE_TABLE, encoding="utf-8") as f:
-        for line in f.read().splitlines()[1:]:
-            index, name, _ = line.split("\t")
-            names[int(index)] = name
+    names = class_names()
+    assert names[2] == "great white shark"
     path = tmp_path / "learned" / "table.tsv"
     write_table(table, names, path)
     back = read_scene_table(path)
