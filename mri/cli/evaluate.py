@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -122,6 +123,14 @@ def eval_served(
         typer.echo(f"(no chart file at {chart}: charted share and seasons not measured)")
 
 
+def since_date(since: str | None) -> dt.datetime | None:
+    """--since YYYY-MM-DD as the start of that day (UTC); one sentence when it is not a date."""
+    try:
+        return dt.datetime.fromisoformat(since).replace(tzinfo=dt.UTC) if since else None
+    except ValueError:
+        raise UserError(f"--since {since!r} is not a date like 2026-11-01") from None
+
+
 @app.command("feedback")
 def eval_feedback(
     out: Annotated[Path, typer.Option(file_okay=False, help="Folder for the report.")] = Path(
@@ -135,20 +144,14 @@ def eval_feedback(
     ] = None,
 ) -> None:
     """Like-rates with 95% intervals, interleaved A/B verdicts and plots from the stored votes."""
-    import datetime as dt
-
     from core.startup import open_database
     from training.correction_report import markdown as corrections_markdown
     from training.correction_report import tag_feedback
     from training.feedback_report import write_report
     from training.vote_replay import export_log as export
 
-    settings = load_settings()
-    try:
-        start = dt.datetime.fromisoformat(since).replace(tzinfo=dt.UTC) if since else None
-    except ValueError:
-        raise UserError(f"--since {since!r} is not a date like 2026-11-01") from None
-    db = open_database(settings.model_copy(update={"startup_timeout_seconds": 0.0}))
+    start = since_date(since)
+    db = open_database(load_settings().model_copy(update={"startup_timeout_seconds": 0.0}))
     try:
         report = write_report(db, out, start)
         tags = tag_feedback(db, start)
@@ -192,18 +195,12 @@ def eval_corrections(
 ) -> None:
     """Learn the imagenet tagger's class -> tag weights from dropped and added tags; replay
     on held-out replies: how many dropped tags would come back, how many kept tags stay."""
-    import datetime as dt
-
     from core.startup import open_database
     from training.correction_report import learn
     from training.corrections import class_names, write_table
 
-    settings = load_settings()
-    try:
-        start = dt.datetime.fromisoformat(since).replace(tzinfo=dt.UTC) if since else None
-    except ValueError:
-        raise UserError(f"--since {since!r} is not a date like 2026-11-01") from None
-    db = open_database(settings.model_copy(update={"startup_timeout_seconds": 0.0}))
+    start = since_date(since)
+    db = open_database(load_settings().model_copy(update={"startup_timeout_seconds": 0.0}))
     try:
         learned = learn(db, start)
     finally:

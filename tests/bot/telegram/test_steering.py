@@ -77,6 +77,10 @@ async def test_tapping_a_tag_drops_it_in_the_same_message_and_is_stored(tg: Bot)
     with tg.service.db.reader() as s:
         rows_ = s.execute(select(TagCorrection.tagger, TagCorrection.action)).all()
     assert rows_ == [("imagenet", "drop")]
+    with tg.service.db.reader() as s:  # what the tagger saw: class indices and weights only
+        evidence = s.scalar(select(Request.evidence).where(Request.kind == "photo"))
+    assert set(evidence) == {"classes"} and len(evidence["classes"]) == 10
+    assert sum(e for _, e in evidence["classes"]) == pytest.approx(1.0, abs=1e-3)
     # the vote stays with the revision it was cast on; the new buttons are new items
     old_item = int(up.split(":")[1])
     vote = await tg.service.current_vote(platform="telegram", user_id="11", item_id=old_item)
