@@ -215,12 +215,13 @@ def vote_buttons(
         return f" {n}" if n else ""
 
     rows = []
+    like = text("similar_short", lang)
     for item in result.items:
         up, down = totals.get(item.item_id, (0, 0))
         rows.append([
             Button(f"{item.rank}. 👍{count(up)}", vote_data(item.item_id, 1), SONG_VOTE),
             Button(f"{item.rank}. 👎{count(down)}", vote_data(item.item_id, -1), SONG_VOTE),
-            Button(f"≈ {text('similar_short', lang)}", similar_data(item.item_id), SIMILAR),
+            Button(f"{item.rank}. ≈ {like}", similar_data(item.item_id), SIMILAR),
         ])  # fmt: skip
     if result.list_item_id is not None:
         up, down = totals.get(result.list_item_id, (0, 0))

@@ -59,6 +59,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "nudge_up": {"ko": "⚡ 더 신나게", "en": "⚡ Livelier"},
     "nudge_down": {"ko": "🌙 더 잔잔하게", "en": "🌙 Calmer"},
     "similar_short": {"ko": "비슷한 곡", "en": "More like"},
+    "steer_menu": {
+        "ko": "태그 빼기 · 더 신나게/잔잔하게 · 비슷한 곡",
+        "en": "Drop a tag · livelier/calmer · more like a song",
+    },
     "steer_hint": {
         "ko": "태그를 누르면 빼고 다시 골라요. 제 메시지에 답장으로 “+바다 -노을”, “더 신나게”라고 쓸 수도 있어요.",
         "en": "Tap a tag to drop it and pick again. Or reply to my message with “+beach -sunset” or “livelier”.",

@@ -15,7 +15,8 @@ from core.db.steering import FollowUp
 from core.domain import Recommendation, ScoredSong, TagWeight
 from core.errors import EmptyQuery
 from core.pipeline import Pipeline
-from core.steering import EnergyAxis, Similar, Steer, UnknownTags, edit_tags, resolve_tag
+from core.steer_words import Steer
+from core.steering import EnergyAxis, Similar, UnknownTags, edit_tags, resolve_tag
 
 
 @dataclass(frozen=True)

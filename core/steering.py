@@ -16,10 +16,7 @@ comes from the same `Recommender.recommend` as any other reply.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -29,48 +26,11 @@ from core.domain import ScoredSong, TagWeight
 from core.errors import EmptyQuery, MriError
 from core.recommender import Recommender
 from core.songkeys import key_of
+from core.steer_words import Steer
 from core.textnorm import tag_key
 
 LIVELY = ("신나는", "댄스", "파티", "운동", "클럽", "드라이브", "흥", "에너지")
 CALM = ("잔잔한", "새벽", "휴식", "편안한", "조용한", "차분한", "숙면", "명상", "힐링")
-
-# "더 신나게" / "더 잔잔하게" and their English forms; +1 livelier, -1 calmer.
-_UP = re.compile(
-    r"(더\s*)?(신나게|신나는|빠르게|밝게|경쾌하게)|livelier|more\s+(upbeat|energ\w*|lively)|upbeat|faster",
-    re.I,
-)
-_DOWN = re.compile(
-    r"(더\s*)?(잔잔하게|잔잔한|차분하게|조용하게|느리게|편안하게)|calmer|more\s+(calm|chill\w*|relax\w*|mellow)|chill|slower",
-    re.I,
-)
-_EDIT = re.compile(r"([+\-−])\s*#?([^\s+\-−#,]+)")
-MAX_NUDGES = 3  # steps from the original in either direction
-
-
-@dataclass(frozen=True)
-class Steer:
-    """What a person asked for in a reply to the bot's message."""
-
-    drop: tuple[str, ...] = ()
-    add: tuple[str, ...] = ()
-    energy: int = 0  # +1 livelier, -1 calmer
-
-    @property
-    def empty(self) -> bool:
-        return not (self.drop or self.add or self.energy)
-
-
-def parse_steer(text: str) -> Steer:
-    """'+바다 -노을', '더 신나게', 'calmer' … -> Steer (empty when it asks for none of these)."""
-    text = unicodedata.normalize("NFC", text)
-    drop: list[str] = []
-    add: list[str] = []
-    for sign, word in _EDIT.findall(text):
-        (add if sign == "+" else drop).append(word)
-    rest = _EDIT.sub(" ", text)
-    up, down = bool(_UP.search(rest)), bool(_DOWN.search(rest))
-    energy = 1 if up and not down else -1 if down and not up else 0
-    return Steer(tuple(drop), tuple(add), energy)
 
 
 class EnergyAxis:

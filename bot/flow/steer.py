@@ -14,7 +14,6 @@ from bot.formatting import error_text, parse_steer_button
 from bot.i18n import text
 from core.domain import JobResult
 from core.errors import JobFailed, JobTimeout, MriError, NotAllowed
-from core.steering import parse_steer
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +80,13 @@ class Steering(FlowBase):
     async def steer_reply(self, asker: Asker, words: str, reply_ref: str) -> None:
         """Words sent as a reply to one of the bot's replies: add or drop tags, nudge."""
         lang = await self.lang(asker.user_id)
-        steer = parse_steer(words)
-        if steer.empty:
+        asked = self.service.steer_of(words)
+        if asked is None:
             await self.say(asker.target, text("steer_usage", lang))
             return
         if wait := self._limited(asker.user_id):
             await self.say(asker.target, text("rate_limited", lang, seconds=wait))
             return
-        asked: dict[str, object] = {"drop": list(steer.drop), "add": list(steer.add)}
-        if steer.energy:
-            asked["energy"] = steer.energy
         try:
             queued = await self.service.revise(
                 platform=self.platform, chat_id=asker.chat_id, user_id=asker.user_id,

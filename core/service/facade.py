@@ -9,9 +9,11 @@ so the event loop of a chat library never blocks on them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from core import album
+from core.catalog import shown_tags
 from core.config import Settings
 from core.db.database import Database
 from core.domain import ClosedPlaylist, DeliveryClaim, JobResult, Queued, VoteOutcome
@@ -23,6 +25,7 @@ from core.service.steering import Steering
 from core.service.submissions import Submissions
 from core.service.votes import Votes
 from core.startup import open_database, open_queue
+from core.steer_words import parse_steer
 
 
 class RecommendService:
@@ -217,6 +220,21 @@ class RecommendService:
             platform=platform, chat_id=chat_id, user_id=user_id, steer=steer, item_id=item_id,
             reply_ref=reply_ref,
         )  # fmt: skip
+
+    @staticmethod
+    def steer_of(words: str) -> dict[str, Any] | None:
+        """What words written to a reply ask for ("+바다 -노을", "더 신나게", "calmer") as
+        `revise` takes it; None when they ask for none of it."""
+        steer = parse_steer(words)
+        if steer.empty:
+            return None
+        asked: dict[str, Any] = {"drop": list(steer.drop), "add": list(steer.add)}
+        return {**asked, "energy": steer.energy} if steer.energy else asked
+
+    @cached_property
+    def mood_words(self) -> list[str]:
+        """The catalog's shown tags, most used first (what to suggest while a mood is typed)."""
+        return shown_tags(self.settings.catalog_dir)
 
     async def similar(self, *, platform: str, chat_id: str, user_id: str, item_id: int) -> str:
         """Queue songs like the song of `item_id` (never the same song or artist)."""

@@ -10,7 +10,8 @@ from core.domain import TagWeight
 from core.errors import EmptyQuery
 from core.recommender import Recommender
 from core.songkeys import key_of
-from core.steering import EnergyAxis, Similar, Steer, UnknownTags, edit_tags, parse_steer
+from core.steer_words import Steer, parse_steer
+from core.steering import EnergyAxis, Similar, UnknownTags, edit_tags
 
 
 @pytest.mark.parametrize(
