@@ -180,6 +180,11 @@ class DiscordTap:
         return str(self.interaction.channel_id)
 
     @property
+    def message_ref(self) -> str | None:
+        message = self.interaction.message
+        return str(message.id) if message is not None else None
+
+    @property
     def offered(self) -> frozenset[str] | None:
         message = self.interaction.message
         if message is None:

@@ -64,7 +64,7 @@ class Steering(FlowBase):
                 steer = {"energy": arg}
             queued = await self.service.revise(
                 platform=self.platform, chat_id=tap.chat_id, user_id=tap.user_id, steer=steer,
-                item_id=ref,
+                item_id=ref, reply_ref=tap.message_ref,
             )  # fmt: skip
         except NotAllowed:
             await tap.answer(text("steer_not_yours", lang), alert=True)

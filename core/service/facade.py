@@ -213,9 +213,10 @@ class RecommendService:
         item_id: int | None = None,
         reply_ref: str | None = None,
     ) -> Queued:
-        """Queue a revision of a reply (found by one of its items, or by the chat message
-        that shows it): `steer` is {"drop": [tags], "add": [tags], "energy": +1|-1}. Drawn in
-        the same message; only the reply's asker may steer it (NotAllowed)."""
+        """Queue a revision of a reply (found by one of its items, or by `reply_ref`, the chat
+        message that shows it): `steer` is {"drop": [tags], "add": [tags], "energy": +1|-1}.
+        Drawn in message `reply_ref` (the one pressed or replied to), else the reply's own;
+        only the reply's asker may steer it (NotAllowed)."""
         return await self.steering.revise(
             platform=platform, chat_id=chat_id, user_id=user_id, steer=steer, item_id=item_id,
             reply_ref=reply_ref,

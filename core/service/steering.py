@@ -59,8 +59,9 @@ class Steering(Component):
         reply_ref: str | None = None,
     ) -> Queued:
         """Queue a new revision of the reply holding `item_id` (or shown in message
-        `reply_ref`); it is drawn in the same message. Only its asker may steer a reply:
-        NotAllowed for anyone else, UnknownItem for no such reply."""
+        `reply_ref`); it is drawn in message `reply_ref` (the one pressed or replied to) or,
+        without one, the reply's own. Only its asker may steer a reply: NotAllowed for anyone
+        else, UnknownItem for no such reply."""
 
         def make() -> Queued:
             with self.db.transaction() as s:
@@ -71,7 +72,7 @@ class Steering(Component):
                         s, reply_ref=reply_ref or "", platform=platform, chat_id=chat_id
                     )
                 self._check(reply, user_id)
-                ref = reply.reply_ref
+                ref = reply_ref or reply.reply_ref
                 job = self._follow_up(s, "revision", reply, reply.owner_pk, steer, ref)
                 return Queued(job, ref)
 
