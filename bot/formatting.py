@@ -38,6 +38,8 @@ class Button:
 
 SONG_VOTE = "song"  # 👍/👎 of one song
 LIST_VOTE = "list"  # 👍/👎 of the whole reply
+SIMILAR = "similar"  # songs like one song
+STEER = "steer"  # a tag chip or a mood nudge
 
 
 def hashtags(tags: tuple[TagWeight, ...], limit: int = 6) -> str:
@@ -69,7 +71,21 @@ def title(result: JobResult, lang: str) -> str:
         return text("playlist_title", lang)
     if result.kind == "album":
         return text("album_title", lang, n=len(result.parts))
+    if result.kind == "similar":
+        return text("result_title_similar", lang, title=result.steer.get("title") or "?")
+    if result.kind == "revision":
+        return text("result_title_revised", lang, n=result.revision)
     return text("result_title_text" if result.kind == "text" else "result_title", lang)
+
+
+def notice(result: JobResult, lang: str) -> str | None:
+    """What a revision could not do (a tag it does not know, every tag dropped), if anything."""
+    code = str(result.steer.get("notice") or "")
+    if code.startswith("unknown_tags:"):
+        return text("steer_unknown_tags", lang, words=code.split(":", 1)[1])
+    if code == "no_tags_left":
+        return text("steer_no_tags_left", lang)
+    return None
 
 
 def album_lines(parts: tuple[AlbumPart, ...], lang: str, *, max_mb: int = 20) -> list[str]:
@@ -132,20 +148,80 @@ def is_forget(data: str) -> bool:
     return data.startswith((f"{FORGET_PREFIX}:", f"mri:{FORGET_PREFIX}:")) or data == FORGET_PREFIX
 
 
+# Steering buttons: drop the shown tag at a position (t), nudge the mood (n), songs like one
+# song (s). A reply is named by its whole-list item, which is new in every revision.
+_DROP = re.compile(r"t:([0-9]{1,18}):([0-9]{1,2})", re.ASCII)
+_NUDGE = re.compile(r"n:([0-9]{1,18}):([+-])", re.ASCII)
+_SIMILAR = re.compile(r"s:([0-9]{1,18})", re.ASCII)
+STEERABLE = ("photo", "text", "revision")
+MAX_CHIPS = 5
+
+
+def drop_data(list_item_id: int, position: int) -> str:
+    return f"t:{list_item_id}:{position}"
+
+
+def nudge_data(list_item_id: int, direction: int) -> str:
+    return f"n:{list_item_id}:{'+' if direction > 0 else '-'}"
+
+
+def similar_data(item_id: int) -> str:
+    return f"s:{item_id}"
+
+
+def parse_steer_button(data: str) -> tuple[str, int, int] | None:
+    """'t:12:0' -> ('drop', 12, 0); 'n:12:+' -> ('nudge', 12, 1); 's:40' -> ('similar', 40, 0);
+    anything else -> None."""
+    if m := _DROP.fullmatch(data):
+        return "drop", int(m[1]), int(m[2])
+    if m := _NUDGE.fullmatch(data):
+        return "nudge", int(m[1]), 1 if m[2] == "+" else -1
+    if m := _SIMILAR.fullmatch(data):
+        return "similar", int(m[1]), 0
+    return None
+
+
+def steer_buttons(result: JobResult, lang: str) -> list[list[Button]]:
+    """A row of tag chips (tap to drop) and a row of mood nudges, for replies their asker can
+    steer; none for group playlists and albums."""
+    if result.kind not in STEERABLE or result.list_item_id is None or not result.items:
+        return []
+    ref = result.list_item_id
+    chips = [
+        Button(text("chip_drop", lang, tag=t.tag), drop_data(ref, k), STEER)
+        for k, t in enumerate(result.tags[:MAX_CHIPS])
+    ]
+    nudges = [
+        Button(text("nudge_up", lang), nudge_data(ref, 1), STEER),
+        Button(text("nudge_down", lang), nudge_data(ref, -1), STEER),
+    ]
+    return [row for row in (chips, nudges) if row]
+
+
+def reply_buttons(
+    result: JobResult, totals: dict[int, tuple[int, int]], lang: str
+) -> list[list[Button]]:
+    """Everything under a reply: the votes (a row per song, then the whole list), then
+    steering (tag chips, mood nudges)."""
+    return vote_buttons(result, totals, lang) + steer_buttons(result, lang)
+
+
 def vote_buttons(
     result: JobResult, totals: dict[int, tuple[int, int]], lang: str
 ) -> list[list[Button]]:
-    """One row per song (👍 / 👎 with counts) and a last row for the whole list."""
+    """One row per song (👍 / 👎 with counts, and songs like it) and a row for the list."""
 
     def count(n: int) -> str:
         return f" {n}" if n else ""
 
     rows = []
+    like = text("similar_short", lang)
     for item in result.items:
         up, down = totals.get(item.item_id, (0, 0))
         rows.append([
             Button(f"{item.rank}. 👍{count(up)}", vote_data(item.item_id, 1), SONG_VOTE),
             Button(f"{item.rank}. 👎{count(down)}", vote_data(item.item_id, -1), SONG_VOTE),
+            Button(f"{item.rank}. ≈ {like}", similar_data(item.item_id), SIMILAR),
         ])  # fmt: skip
     if result.list_item_id is not None:
         up, down = totals.get(result.list_item_id, (0, 0))

@@ -23,6 +23,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "/stats — 지금까지의 추천과 투표\n"
         "/forget — 내 기록 모두 지우기\n"
         "👍/👎 버튼으로 곡마다, 또는 목록 전체에 투표할 수 있어요. 같은 버튼을 다시 누르면 취소돼요.\n"
+        "태그 버튼(✕ 노을)을 누르면 그 태그를 빼고 다시 골라요. ⚡ 더 신나게 / 🌙 더 잔잔하게, ≈ 비슷한 곡도 있어요.\n"
+        "제 추천에 답장으로 “+바다 -노을”처럼 태그를 더하고 뺄 수 있어요. 아무 채팅에서나 @봇이름 뒤에 분위기를 적어도 돼요.\n"
         "그룹에서는 사진에 /mri 를 적거나 제 메시지에 답장으로 보내 주세요.",
         "en": "📷 Send a photo (or an image file) → mood tags and 10 songs\n"
         "/mood rainy day cafe — describe a mood in words\n"
@@ -31,6 +33,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "/stats — recommendations and votes so far\n"
         "/forget — delete everything I stored about you\n"
         "Vote 👍/👎 on each song or the whole list; tapping the same button again removes the vote.\n"
+        "Tap a tag (✕ sunset) to drop it and pick again; ⚡ Livelier / 🌙 Calmer and ≈ More like work too.\n"
+        "Reply to my recommendation with “+beach -sunset” to add or drop tags. In any chat, type @botname and a mood.\n"
         "In groups, caption the photo with /mri or send it as a reply to me.",
     },
     "listening": {"ko": "🎧 듣는 중…", "en": "🎧 Listening…"},
@@ -48,6 +52,43 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I couldn't use any of these photos.",
     },
     "whole_list": {"ko": "목록 전체", "en": "Whole list"},
+    "result_title_revised": {"ko": "다시 고른 노래 ({n}번째)", "en": "Songs, revised (#{n})"},
+    "result_title_similar": {"ko": "‘{title}’와 비슷한 노래", "en": "Songs like “{title}”"},
+    "result_title_inline": {"ko": "‘{query}’에 어울리는 노래", "en": "Songs for “{query}”"},
+    "chip_drop": {"ko": "✕ {tag}", "en": "✕ {tag}"},
+    "nudge_up": {"ko": "⚡ 더 신나게", "en": "⚡ Livelier"},
+    "nudge_down": {"ko": "🌙 더 잔잔하게", "en": "🌙 Calmer"},
+    "similar_short": {"ko": "비슷한 곡", "en": "More like"},
+    "steer_menu": {
+        "ko": "태그 빼기 · 더 신나게/잔잔하게 · 비슷한 곡",
+        "en": "Drop a tag · livelier/calmer · more like a song",
+    },
+    "steer_hint": {
+        "ko": "태그를 누르면 빼고 다시 골라요. 제 메시지에 답장으로 “+바다 -노을”, “더 신나게”라고 쓸 수도 있어요.",
+        "en": "Tap a tag to drop it and pick again. Or reply to my message with “+beach -sunset” or “livelier”.",
+    },
+    "steer_working": {"ko": "다시 고르는 중…", "en": "Picking again…"},
+    "similar_working": {"ko": "비슷한 노래를 찾는 중…", "en": "Finding songs like it…"},
+    "steer_not_yours": {
+        "ko": "사진을 보낸 분만 태그를 바꿀 수 있어요. ‘비슷한 곡’은 누구나 누를 수 있어요.",
+        "en": "Only the person who asked can change these tags. Anyone can tap “More like”.",
+    },
+    "steer_unknown_tags": {
+        "ko": "이 태그는 몰라요: {words}",
+        "en": "I don't know these tags: {words}",
+    },
+    "steer_no_tags_left": {
+        "ko": "태그를 모두 뺄 수는 없어요. 하나는 남겨 주세요.",
+        "en": "I can't drop every tag; please keep at least one.",
+    },
+    "steer_usage": {
+        "ko": "제 추천에 답장으로 “+바다 -노을”(태그 더하기/빼기)이나 “더 신나게”, “더 잔잔하게”라고 써 주세요.",
+        "en": "Reply to my recommendation with “+beach -sunset” (add/drop tags), “livelier” or “calmer”.",
+    },
+    "inline_empty": {
+        "ko": "분위기를 적어 주세요 (예: 비 오는 날 카페)",
+        "en": "Type a mood (e.g. rainy day cafe)",
+    },
     "brought_by": {"ko": "{user}님의 사진", "en": "from {user}'s photo"},
     "credits": {"ko": "함께 만든 사람: {users}", "en": "Made together by: {users}"},
     "vote_up": {"ko": "👍 좋아요를 남겼어요", "en": "👍 Liked"},

@@ -26,14 +26,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Computed:
-    """What a job produced: shown tags, songs (as stored), the tagger and its version, and for
-    an album each photo's part."""
+    """What a job produced: shown tags, songs (as stored), the tagger and its version; for an
+    album each photo's part; for a photo what the tagger saw besides tags (`evidence`); for a
+    revision the tags it dropped and added and what it could not do (`notice`)."""
 
     tags: list[dict[str, Any]]
     items: list[dict[str, Any]]
     tagger: str
     version: str
     parts: list[dict[str, Any]] | None = None
+    evidence: dict[str, Any] | None = None
+    dropped: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    notice: str | None = None
 
 
 class NothingUsable(EmptyQuery):

@@ -185,6 +185,14 @@ def _read_tags(path: Path) -> tuple[list[str], list[str], np.ndarray, list[str]]
     return keys, display, np.array(counts, dtype=np.int64), cats
 
 
+def shown_tags(folder: Path) -> list[str]:
+    """The tags a catalog may show (display names, most used first), read from its tags.tsv
+    alone: what an adapter suggests while someone types a mood, without loading the catalog."""
+    _, display, counts, cats = _read_tags(Path(folder) / "tags.tsv")
+    order = sorted((i for i, c in enumerate(cats) if c), key=lambda i: -int(counts[i]))
+    return [display[i] for i in order]
+
+
 def _song(obj: dict[str, Any]) -> Song:
     return Song(
         id=str(obj["id"]),

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         default=None,
         description="Audio-model checkpoint (`mri audio train`) used by `mri catalog add-audio`.",
     )
+    tag_table: Path | None = Field(
+        default=None,
+        description="Class -> tag table of the imagenet tagger learned from people's "
+        "corrections (`mri eval corrections --write FILE`); default: the shipped table.",
+    )
     tagger: Literal["imagenet", "clip", "caption", "ensemble"] = Field(
         default="imagenet",
         description="Photo tagger: imagenet (offline default), clip, caption or ensemble.",
@@ -300,6 +305,18 @@ class Settings(BaseSettings):
         value = value.expanduser()
         if not value.is_absolute():
             value = (project_root() or Path.cwd()) / value
+        return value.resolve()
+
+    @field_validator("tag_table")
+    @classmethod
+    def _existing_tag_table(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        value = value.expanduser()
+        if not value.is_absolute():
+            value = (project_root() or Path.cwd()) / value
+        if not value.is_file():
+            raise ValueError(f"no table file at {value} (write one with mri eval corrections)")
         return value.resolve()
 
     def secret_values(self) -> list[str]:

@@ -59,6 +59,8 @@ class TaggerOutput:
     tags: tuple[TagWeight, ...]
     caption: str | None = None
     people: PeopleSeen | None = None
+    # ImageNet taggers: the photo's top classes and their evidence (learning from corrections)
+    classes: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,10 @@ class JobResult:
     list_item_id: int | None = None  # vote on this item to rate the whole list
     user_name: str | None = None  # the asker's display name, when MRI has it (credits)
     parts: tuple[AlbumPart, ...] = ()  # albums: each photo's tags or failure
+    revision: int = 0  # how often its asker steered this reply (0: as first answered)
+    # kind similar: the song it is like ("title"); a revision that could not do everything
+    # asked: "notice" (unknown_tags:<words>, no_tags_left)
+    steer: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +202,15 @@ class VoteOutcome:
     @property
     def changed(self) -> bool:
         return self.value != self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A queued job that follows a reply, and the chat message it will be drawn in (a
+    revision edits its reply's message; None: a new message)."""
+
+    job_id: str
+    reply_ref: str | None
 
 
 @dataclass(frozen=True, slots=True)

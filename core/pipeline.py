@@ -100,6 +100,8 @@ class Pipeline:
             rec.extra["caption"] = seen.caption
         if seen.people is not None:
             rec.extra["people"] = seen.people
+        if seen.classes:
+            rec.extra["classes"] = seen.classes
         if self.fallback_reason:
             rec.extra["tagger_fallback"] = self.fallback_reason
         log.info(

@@ -185,7 +185,7 @@ class Recommender:
             chosen.append((row, float(score)))
             if len(chosen) == top_k:
                 break
-        return tuple(self._scored(row, score, weights) for row, score in chosen)
+        return tuple(self.scored(row, score, weights) for row, score in chosen)
 
     def because(self, row: int, weights: dict[int, float], limit: int = 3) -> tuple[str, ...]:
         """The shown query tags contributing most to this song's score (largest first)."""
@@ -198,7 +198,7 @@ class Recommender:
         parts.sort(reverse=True)
         return tuple(self.catalog.tag_display[i] for c, i in parts[:limit] if c > 0)
 
-    def _scored(self, row: int, score: float, weights: dict[int, float]) -> ScoredSong:
+    def scored(self, row: int, score: float, weights: dict[int, float]) -> ScoredSong:
         song = self.catalog.songs[row]
         return ScoredSong(
             song=song,

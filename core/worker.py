@@ -21,12 +21,13 @@ from sqlalchemy import delete
 
 from core.blends import Blender, Computed, NothingUsable, song_item
 from core.config import Settings
-from core.db import jobs
+from core.db import jobs, steering
 from core.db.database import Database
 from core.db.models import WorkerBeat, utcnow
 from core.domain import Recommendation, TagWeight
 from core.errors import EmptyQuery, InvalidImage, TaggerUnavailable
 from core.feedback import LiveVoteStats, rerank
+from core.followups import FollowUps
 from core.housekeeping import Housekeeper
 from core.imaging import load_image
 from core.interleave import team_draft
@@ -59,6 +60,7 @@ class JobRunner:
             database, ttl=settings.vote_stats_ttl_seconds, prior=settings.vote_prior
         )
         self.blender = Blender(settings, database, pipeline, self.votes)
+        self.followups = FollowUps(database, pipeline)
 
     def run(self, job_id: str) -> None:
         """The huey task body. Raises only for transient errors (huey retries with back-off)."""
@@ -97,7 +99,13 @@ class JobRunner:
                 items=answer.items,
                 latency_ms=latency,
                 parts=answer.parts,
+                evidence=answer.evidence,
             )
+            if stored and claim.kind == "revision":
+                steering.finish_revision(
+                    s, job_id=job_id, dropped=answer.dropped, added=answer.added,
+                    notice=answer.notice,
+                )  # fmt: skip
         if stored:  # the answer is committed: tell the waiting adapter first, tidy up after
             self.notifier.job_ended(job_id, "done")
         self.queue.photos.delete(job_id)
@@ -125,8 +133,11 @@ class JobRunner:
             return self.blender.playlist(claim.session_id)
         if kind == "album":
             return self.blender.album(self.queue.photos.get(job_id), claim)
+        if kind in ("revision", "similar"):
+            rerank = (lambda rec: self._rerank(rec, claim)) if kind == "revision" else None
+            return self.followups.compute(job_id, self.settings.top_k, self._tags, rerank)
         pool = self.settings.top_k * (3 if self._reranking else 1)
-        if kind == "text":
+        if kind in ("text", "inline"):
             rec = self.pipeline.recommend_text(text or "", top_k=pool)
         else:
             data = self.queue.photos.get(job_id)
@@ -138,9 +149,12 @@ class JobRunner:
             rec = self.pipeline.recommend_photo_bytes(data, top_k=pool)
         rec = self._rerank(rec, claim)
         version = (
-            self.pipeline.text_tagger.version if kind == "text" else self.pipeline.tagger.version
+            self.pipeline.tagger.version if kind == "photo" else self.pipeline.text_tagger.version
         )
-        return Computed(self._tags(rec), [song_item(x) for x in rec.songs], rec.tagger, version)
+        classes = rec.extra.get("classes")
+        evidence = {"classes": [[c, round(e, 4)] for c, e in classes]} if classes else None
+        songs = [song_item(x) for x in rec.songs]
+        return Computed(self._tags(rec), songs, rec.tagger, version, evidence=evidence)
 
     def _ab_pair(self) -> tuple[Tagger, Tagger] | None:
         """The two taggers MRI_AB_TAGGERS compares, loaded once; None when off or unavailable

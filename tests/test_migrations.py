@@ -57,6 +57,11 @@ KINDS_BEFORE_0006 = {"photo", "text", "playlist"}
 
 # revision -> what must hold once the migration after it is reverted
 REVERTED = {
+    "0006": lambda db: (
+        "tag_corrections" not in inspect(db.engine).get_table_names()
+        and "parent_id" not in _columns(db, "requests")
+        and _kinds(db) == {*KINDS_BEFORE_0006, "album"}
+    ),
     "0005": lambda db: "parts" not in _columns(db, "requests") and _kinds(db) == KINDS_BEFORE_0006,
     "0004": lambda db: "deadline" not in _columns(db, "playlist_sessions"),
     "0003": lambda db: "reply_ref" not in _columns(db, "requests"),

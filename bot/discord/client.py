@@ -96,7 +96,7 @@ class MriBot(commands.Bot):
             settings, service, PLATFORM, DiscordTargets(self), wording=WORDING, name=person
         )
         self.features: tuple[commands.Cog, ...] = (
-            PhotoCog(self, self.flow),
+            PhotoCog(self, self.flow, service.mood_words),
             PlaylistCog(self, self.flow),
             AccountCog(self, self.flow),
             VoteCog(self, self.flow, ReplyIndex(self, service)),

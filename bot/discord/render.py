@@ -13,6 +13,8 @@ from discord.utils import escape_markdown
 from bot.flow.port import Answer, Outgoing, Rows
 from bot.formatting import (
     LIST_VOTE,
+    SIMILAR,
+    STEER,
     album_lines,
     contributors,
     hashtags,
@@ -27,9 +29,12 @@ from core.domain import ReplyItem
 
 MELON_GREEN = 0x00CD3C
 DESCRIPTION_LIMIT = 4096  # Discord's limit for an embed description
-# Discord allows 5 rows of 5 buttons: two songs (👍 👎 👍 👎) per row keeps them in pairs.
+# Discord allows 5 rows of 5 components. Without steering: two songs (👍 👎 👍 👎) per row keeps
+# them in pairs. With it, the songs' votes take four rows of five and one select menu in the
+# last row holds the tag chips, the mood nudges and "more like this" for each song.
 BUTTONS_PER_ROW = 4
 MAX_BUTTONS = 5 * BUTTONS_PER_ROW
+STEER_MENU = "mri:steer"  # custom_id of the select; the chosen option's value is the data
 VOTE_REACTIONS = ("👍", "👎")
 
 SNOWFLAKE = re.compile(r"[0-9]{15,20}")
@@ -75,22 +80,32 @@ def result_embed(answer: Answer) -> discord.Embed:
     return embed
 
 
-def view(rows: Rows) -> discord.ui.View | None:
+def view(rows: Rows, lang: str = "ko") -> discord.ui.View | None:
     """The buttons as components. The whole-list row is left out (reactions rate the list).
     The view is stopped before it is sent: discord.py then keeps nothing per message, and
     presses arrive as interactions the votes cog reads (they work across restarts)."""
-    buttons = [b for row in rows for b in row if b.group != LIST_VOTE][:MAX_BUTTONS]
-    if not buttons:
-        return None
+    flat = [b for row in rows for b in row if b.group != LIST_VOTE]
+    menu = [b for b in flat if b.group == STEER] + [b for b in flat if b.group == SIMILAR]
+    buttons = [b for b in flat if b.group not in (STEER, SIMILAR)]
     out = discord.ui.View(timeout=None)
+    per_row = BUTTONS_PER_ROW
+    if menu:
+        per_row = 5
+        buttons = buttons[: 4 * per_row]
+        options = [discord.SelectOption(label=b.label[:100], value=b.data) for b in menu[:25]]
+        placeholder = text("steer_menu", lang)
+        out.add_item(
+            discord.ui.Select(custom_id=STEER_MENU, options=options, row=4, placeholder=placeholder)
+        )
+    buttons = buttons[:MAX_BUTTONS]
+    if not buttons and not menu:
+        return None
     for n, b in enumerate(buttons):
         forget = parse_forget(b.data)
         yes = forget is not None and forget[0] == "yes"
         style = discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary
         out.add_item(
-            discord.ui.Button(
-                label=b.label, custom_id=b.data, row=n // BUTTONS_PER_ROW, style=style
-            )
+            discord.ui.Button(label=b.label, custom_id=b.data, row=n // per_row, style=style)
         )
     out.stop()
     return out
@@ -100,7 +115,7 @@ def draw(message: Outgoing) -> dict[str, Any]:
     """Keyword arguments for send/edit: every field set, so an edit replaces all of them."""
     if message.answer is not None:
         return {"content": None, "embed": result_embed(message.answer),
-                "view": view(message.buttons)}  # fmt: skip
+                "view": view(message.buttons, message.answer.lang)}  # fmt: skip
     return {"content": message.text, "embed": None, "view": view(message.buttons)}
 
 

@@ -180,16 +180,22 @@ class DiscordTap:
         return str(self.interaction.channel_id)
 
     @property
+    def message_ref(self) -> str | None:
+        message = self.interaction.message
+        return str(message.id) if message is not None else None
+
+    @property
     def offered(self) -> frozenset[str] | None:
         message = self.interaction.message
         if message is None:
             return None
-        return frozenset(
-            str(child.custom_id)
-            for row in message.components
-            for child in getattr(row, "children", ())
-            if getattr(child, "custom_id", None)
-        )
+        offered: set[str] = set()
+        for row in message.components:
+            for child in getattr(row, "children", ()):
+                if getattr(child, "custom_id", None):
+                    offered.add(str(child.custom_id))
+                offered.update(str(o.value) for o in getattr(child, "options", ()) or ())
+        return frozenset(offered)
 
     async def answer(self, text: str, *, alert: bool = False) -> None:
         await self.interaction.followup.send(text, ephemeral=True)

@@ -12,7 +12,17 @@ from bot.flow.albums import Albums
 from bot.flow.base import unique_key
 from bot.flow.playlists import Playlists
 from bot.flow.port import Asker, Outgoing, SendFailed, Tap
-from bot.formatting import Button, error_text, forget_data, parse_forget, parse_vote, vote_buttons
+from bot.flow.steer import Steering
+from bot.formatting import (
+    Button,
+    error_text,
+    forget_data,
+    is_forget,
+    parse_forget,
+    parse_steer_button,
+    parse_vote,
+    reply_buttons,
+)
 from bot.i18n import text
 from core.errors import MriError
 from core.service import LANGUAGES
@@ -22,10 +32,19 @@ log = logging.getLogger(__name__)
 VOTE_TEXTS = {1: "vote_up", -1: "vote_down", 0: "vote_removed"}
 
 
-class Flow(Albums, Playlists):
+class Flow(Albums, Playlists, Steering):
     """One per adapter process (see FlowBase for what it is built from)."""
 
     # -- buttons and reactions ---------------------------------------------------------------
+
+    async def tap(self, tap: Tap, data: str) -> None:
+        """Any button under one of the bot's messages: /forget, steering, or a vote."""
+        if is_forget(data):
+            await self.forget_answer(tap, data)
+        elif parse_steer_button(data) is not None:
+            await self.steer_tap(tap, data)
+        else:
+            await self.vote(tap, data)
 
     async def vote(self, tap: Tap, data: str) -> None:
         """👍/👎 under a song or the whole list: add, change or (the same again) remove."""
@@ -44,7 +63,7 @@ class Flow(Albums, Playlists):
             await tap.answer(error_text(exc, lang))
             return
         await tap.answer(text(VOTE_TEXTS[outcome.value], lang))
-        await tap.set_buttons(vote_buttons(outcome.result, dict(outcome.totals), lang))
+        await tap.set_buttons(reply_buttons(outcome.result, dict(outcome.totals), lang))
 
     async def reaction(
         self, user_id: str, chat_id: str, list_item_id: int, value: int, *, added: bool

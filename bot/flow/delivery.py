@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from bot.flow.acks import Acknowledgements
 from bot.flow.port import Answer, MessageGone, Outgoing, ReplyTarget, SendFailed, Targets
-from bot.formatting import album_failure, error_text, failure_text, vote_buttons
+from bot.formatting import album_failure, error_text, failure_text, notice, reply_buttons
 from bot.i18n import text
 from core.config import Settings
 from core.domain import JobResult
@@ -233,8 +233,8 @@ class Deliveries:
         # A first attempt shows no votes yet; a retry may follow votes on a visible reply.
         totals = {} if fresh else await self.service.vote_totals(result.job_id)
         return Outgoing(
-            answer=Answer(result, lang, note, self.max_mb),
-            buttons=vote_buttons(result, totals, lang),
+            answer=Answer(result, lang, notice(result, lang) or note, self.max_mb),
+            buttons=reply_buttons(result, totals, lang),
         )
 
     # -- notices ------------------------------------------------------------------------------

@@ -101,6 +101,11 @@ class Tap(Protocol):
     def chat_id(self) -> str: ...
 
     @property
+    def message_ref(self) -> str | None:
+        """The message the button is on (a revision redraws it), when the platform says."""
+        ...
+
+    @property
     def offered(self) -> frozenset[str] | None:
         """The button data on the pressed message, when the platform says (forgery check)."""
         ...

@@ -14,6 +14,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -101,9 +102,11 @@ def build_application(settings: Settings, service: RecommendService) -> Applicat
     app.add_handler(CommandHandler("stats", handlers.on_stats))
     app.add_handler(CommandHandler("mri", handlers.on_mri_text))
     app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
-    private_text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
-    app.add_handler(MessageHandler(private_text, handlers.on_text))
+    # words in a private chat (a mood), or a reply to the bot anywhere (steering an answer)
+    words = filters.TEXT & ~filters.COMMAND & (filters.ChatType.PRIVATE | filters.REPLY)
+    app.add_handler(MessageHandler(words, handlers.on_text))
     app.add_handler(CallbackQueryHandler(handlers.on_button))
+    app.add_handler(InlineQueryHandler(handlers.on_inline))
     app.add_error_handler(handlers.on_error)
     # PTB's JobQueue (runs from Application.start): answers still owed (from before a restart,
     # failed sends) and group playlists whose time is up.

@@ -16,9 +16,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.flow import Asker, Flow, PhotoIn
-from bot.formatting import error_text, is_forget
+from bot.formatting import error_text
 from bot.i18n import text
 from bot.telegram.albums import MediaGroups
+from bot.telegram.inline import TelegramInline
 from bot.telegram.target import TelegramTap, TelegramTarget
 from core.errors import InvalidImage
 
@@ -54,7 +55,10 @@ class TelegramHandlers:
         if username and f"@{username}" in caption.lower():
             return True
         reply = message.reply_to_message
-        return bool(reply and reply.from_user and reply.from_user.id == self.app.bot.id)
+        return reply is not None and self._from_bot(reply)
+
+    def _from_bot(self, message: Message) -> bool:
+        return message.from_user is not None and message.from_user.id == self.app.bot.id
 
     def _asker(self, update: Update, message: Message, user: User) -> Asker:
         """The person, their chat, and a target that quotes their message."""
@@ -128,11 +132,27 @@ class TelegramHandlers:
         await self.flow.say(self._asker(update, message, user).target, text("err_not_image", lang))
 
     async def on_text(self, update: Update, context: Context) -> None:
-        """Plain text in a private chat: a mood in words, as /mood would be."""
+        """Words as a reply to one of the bot's answers steer it ("+바다 -노을", "더 신나게");
+        other plain text in a private chat is a mood in words, as /mood would be."""
         message, user = update.effective_message, update.effective_user
-        if message is None or user is None or not message.text or self._group(update):
+        if message is None or user is None or not message.text:
             return
-        await self.flow.words(self._asker(update, message, user), message.text)
+        reply = message.reply_to_message
+        asker = self._asker(update, message, user)
+        if (
+            reply is not None
+            and reply.from_user is not None
+            and reply.from_user.id == self.app.bot.id
+        ):
+            await self.flow.steer_reply(asker, message.text, str(reply.message_id))
+        elif not self._group(update):
+            await self.flow.words(asker, message.text)
+
+    async def on_inline(self, update: Update, context: Context) -> None:
+        """`@bot 비 오는 날 카페` in any chat."""
+        query, user = update.inline_query, update.effective_user
+        if query is not None and user is not None:
+            await self.flow.inline(str(user.id), query.query, TelegramInline(query))
 
     async def on_unsupported(self, update: Update, context: Context) -> None:
         """A sticker, video, voice note, audio or animation: one friendly sentence."""
@@ -214,11 +234,7 @@ class TelegramHandlers:
             return
         chat = update.effective_chat
         tap = TelegramTap(query, user.id, chat.id if chat is not None else None)
-        data = query.data or ""
-        if is_forget(data):
-            await self.flow.forget_answer(tap, data)
-        else:
-            await self.flow.vote(tap, data)
+        await self.flow.tap(tap, query.data or "")
 
     # -- the scheduler (PTB JobQueue) and stopping --------------------------------------------
 

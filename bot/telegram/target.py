@@ -137,6 +137,10 @@ class TelegramTap:
         return self.query.message if isinstance(self.query.message, Message) else None
 
     @property
+    def message_ref(self) -> str | None:
+        return str(self.message.message_id) if self.message is not None else None
+
+    @property
     def offered(self) -> frozenset[str] | None:
         markup = self.message.reply_markup if self.message is not None else None
         if markup is None:

@@ -121,6 +121,7 @@ def owed(
         .join(Chat, Chat.id == Request.chat_id)
         .where(
             Chat.platform == platform,
+            Request.kind != "inline",  # answered where it was asked, or not at all
             Request.delivered_at.is_(None),
             Request.status.in_(ENDED),
             Request.delivery_attempts < MAX_ATTEMPTS,

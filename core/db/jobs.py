@@ -148,8 +148,10 @@ def complete(
     items: Sequence[dict[str, Any]],
     latency_ms: int,
     parts: list[dict[str, Any]] | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> bool:
-    """Store the answer of a running job; False if the job is no longer ours (expired, done)."""
+    """Store the answer of a running job; False if the job is no longer ours (expired, done).
+    `evidence`: what the tagger saw besides tags (never the photo)."""
     request_pk = session.scalar(
         update(Request)
         .where(Request.job_id == job_id, Request.status == "running")
@@ -160,6 +162,7 @@ def complete(
             tagger_version=tagger_version,
             catalog_version=catalog_version,
             latency_ms=latency_ms,
+            evidence=evidence,
             finished_at=utcnow(),
             lease_until=None,
             error=None,

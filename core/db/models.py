@@ -104,6 +104,9 @@ class PlaylistSession(Base):
 
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "expired")
+# revision: a reply steered by its asker (a tag dropped or added, a mood nudge), shown in the
+# same message; similar: songs like one song of a reply; inline: a query typed in any chat.
+REQUEST_KINDS = ("photo", "text", "playlist", "album", "revision", "similar", "inline")
 
 
 class Request(Base):
@@ -114,7 +117,10 @@ class Request(Base):
         CheckConstraint(
             "status IN ('queued', 'running', 'done', 'failed', 'expired')", name="status"
         ),
-        CheckConstraint("kind IN ('photo', 'text', 'playlist', 'album')", name="kind"),
+        CheckConstraint(
+            "kind IN ('photo', 'text', 'playlist', 'album', 'revision', 'similar', 'inline')",
+            name="kind",
+        ),
         Index("ix_requests_status_created_at", "status", "created_at"),
     )
 
@@ -131,6 +137,17 @@ class Request(Base):
         ForeignKey("playlist_sessions.id", ondelete="SET NULL"), index=True
     )
     message_ref: Mapped[str | None] = mapped_column(String(64))
+    # Steering (migration 0006): a revision or a similar-songs request follows the reply it
+    # came from; `steer` says what was asked ({"drop": [...], "add": [...], "energy": 1,
+    # "song": id}) and, once done, what could not be done ({"notice": ...}).
+    parent_id: Mapped[int | None] = mapped_column(  # None once the parent is forgotten
+        ForeignKey("requests.id", ondelete="SET NULL"), index=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    steer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What the tagger saw beyond tags, for learning from corrections (ImageNet classes and
+    # their evidence): derived numbers, never the photo.
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     query_text: Mapped[str | None] = mapped_column(Text)
     photo_sha256: Mapped[str | None] = mapped_column(String(64))
     tags: Mapped[list[Any] | None] = mapped_column(JSON)  # [[tag, weight], ...]
@@ -197,6 +214,25 @@ class Vote(Base):
     value: Mapped[int]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TagCorrection(Base):
+    """A shown tag someone dropped, or a tag they added, on a reply (the best signal a tagger
+    gets). Kept with the reply it corrects (its first request, with the tagger's evidence);
+    goes with the person on /forget."""
+
+    __tablename__ = "tag_corrections"
+    __table_args__ = (CheckConstraint("action IN ('drop', 'add')", name="action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tagger: Mapped[str] = mapped_column(String(32))
+    tag: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class WorkerBeat(Base):

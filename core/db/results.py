@@ -21,6 +21,8 @@ _RESULT_COLUMNS = (
     Request.error,
     Request.session_id,
     Request.parts,
+    Request.revision,
+    Request.steer,
     Chat.platform,
     Chat.external_id.label("chat_external_id"),
     User.external_id.label("user_external_id"),
@@ -93,6 +95,8 @@ def load_result(session: Session, job_id: str) -> JobResult:
             AlbumPart(int(p["n"]), tuple(p.get("tags") or ()), p.get("error"))
             for p in req.parts or ()
         ),
+        revision=req.revision,
+        steer={k: v for k, v in (req.steer or {}).items() if k in ("title", "notice")},
     )
 
 

@@ -9,18 +9,23 @@ so the event loop of a chat library never blocks on them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
 
 from core import album
+from core.catalog import shown_tags
 from core.config import Settings
 from core.db.database import Database
-from core.domain import ClosedPlaylist, DeliveryClaim, JobResult, VoteOutcome
+from core.domain import ClosedPlaylist, DeliveryClaim, JobResult, Queued, VoteOutcome
 from core.queue import JobQueue
 from core.service.accounts import Accounts, ServiceStatus
 from core.service.playlists import Playlists
 from core.service.results import Results
+from core.service.steering import Steering
 from core.service.submissions import Submissions
 from core.service.votes import Votes
 from core.startup import open_database, open_queue
+from core.steer_words import parse_steer
 
 
 class RecommendService:
@@ -35,6 +40,7 @@ class RecommendService:
         self.results = Results(*parts)
         self.votes = Votes(*parts)
         self.playlists = Playlists(*parts)
+        self.steering = Steering(*parts, submissions=self.submissions, results=self.results)
         self.accounts = Accounts(*parts, on_forget=self.submissions.forget_cached)
 
     @classmethod
@@ -194,6 +200,52 @@ class RecommendService:
     async def vote_totals(self, job_id: str) -> dict[int, tuple[int, int]]:
         """item id -> (👍, 👎) for one reply."""
         return await self.votes.vote_totals(job_id)
+
+    # -- steering a reply ------------------------------------------------------------------
+
+    async def revise(
+        self,
+        *,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        steer: dict[str, Any],
+        item_id: int | None = None,
+        reply_ref: str | None = None,
+    ) -> Queued:
+        """Queue a revision of a reply (found by one of its items, or by `reply_ref`, the chat
+        message that shows it): `steer` is {"drop": [tags], "add": [tags], "energy": +1|-1}.
+        Drawn in message `reply_ref` (the one pressed or replied to), else the reply's own;
+        only the reply's asker may steer it (NotAllowed)."""
+        return await self.steering.revise(
+            platform=platform, chat_id=chat_id, user_id=user_id, steer=steer, item_id=item_id,
+            reply_ref=reply_ref,
+        )  # fmt: skip
+
+    @staticmethod
+    def steer_of(words: str) -> dict[str, Any] | None:
+        """What words written to a reply ask for ("+바다 -노을", "더 신나게", "calmer") as
+        `revise` takes it; None when they ask for none of it."""
+        steer = parse_steer(words)
+        if steer.empty:
+            return None
+        asked: dict[str, Any] = {"drop": list(steer.drop), "add": list(steer.add)}
+        return {**asked, "energy": steer.energy} if steer.energy else asked
+
+    @cached_property
+    def mood_words(self) -> list[str]:
+        """The catalog's shown tags, most used first (what to suggest while a mood is typed)."""
+        return shown_tags(self.settings.catalog_dir)
+
+    async def similar(self, *, platform: str, chat_id: str, user_id: str, item_id: int) -> str:
+        """Queue songs like the song of `item_id` (never the same song or artist)."""
+        return await self.steering.similar(
+            platform=platform, chat_id=chat_id, user_id=user_id, item_id=item_id
+        )
+
+    async def inline(self, *, platform: str, user_id: str, text: str) -> JobResult:
+        """Songs for words typed in any chat (inline mode), cached per query."""
+        return await self.steering.inline(platform=platform, user_id=user_id, text=text)
 
     # -- group playlists -------------------------------------------------------------------
 

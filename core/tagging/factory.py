@@ -138,7 +138,7 @@ def _build(
     if name == "imagenet":
         from core.tagging.imagenet import ImageNetTagger
 
-        return ImageNetTagger(catalog, threads=threads)
+        return ImageNetTagger(catalog, threads=threads, table=settings.tag_table)
     if name == "clip":
         from core.tagging.clip import ClipTagger, load_clip, tag_cache_dir
 

@@ -8,6 +8,7 @@ tagger's name (votes, A/B tests and reports stay comparable) and carries the evi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from PIL import Image
@@ -52,7 +53,8 @@ class PeopleFusion:
         fused = []
         for image, out in zip(images, outputs, strict=True):
             people = self.reader.read(image)
-            fused.append(TaggerOutput(tuple(self.fuse(out.tags, people)), out.caption, people))
+            tags = tuple(self.fuse(out.tags, people))
+            fused.append(dataclasses.replace(out, tags=tags, people=people))
         return fused
 
     def tag(self, image: Image.Image) -> list[TagWeight]:

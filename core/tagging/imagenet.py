@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,11 +93,15 @@ class ImageNetTagger:
         expand_min_similarity: float = 0.3,
         max_tags: int = 12,
         threads: int = 2,
+        table: Path | None = None,
     ) -> None:
         torch.set_num_threads(threads)
         self.catalog = catalog
         self.model = model or load_efficientnet_lite0()
-        self.table = read_scene_table()
+        self.table = read_scene_table(table or SCENE_TABLE)
+        if table is not None:  # learned from corrections (mri eval corrections --write)
+            digest = hashlib.sha256(Path(table).read_bytes()).hexdigest()[:8]
+            self.version = f"{type(self).version}+learned-{digest}"
         self.top_classes = top_classes
         self.flatten = flatten
         self.text_weight = text_weight
@@ -133,10 +138,14 @@ class ImageNetTagger:
         return torch.softmax(logits, dim=0).numpy()  # type: ignore[no-any-return]
 
     def tag(self, image: Image.Image) -> list[TagWeight]:
+        return self._tag(image)[0]
+
+    def _tag(self, image: Image.Image) -> tuple[list[TagWeight], tuple[tuple[int, float], ...]]:
         probs = self.class_probabilities(image)
         top = np.argsort(-probs)[: self.top_classes]
         evidence = probs[top] ** self.flatten
         evidence = evidence / max(float(evidence.sum()), 1e-12)
+        classes = tuple((int(c), round(float(e), 4)) for c, e in zip(top, evidence, strict=True))
         scores = TagScores(self.catalog)
         for c, e in zip(top.tolist(), evidence.tolist(), strict=True):
             scores.add_many(self.table.get(c, []), e)
@@ -149,7 +158,11 @@ class ImageNetTagger:
         if music < self.music_min_evidence:
             for i in self.genres & scores.scores.keys():
                 del scores.scores[i]
-        return scores.top(self.max_tags)
+        return scores.top(self.max_tags), classes
 
     def tag_batch(self, images: Sequence[Image.Image]) -> list[TaggerOutput]:
-        return [TaggerOutput(tuple(self.tag(image))) for image in images]
+        out = []
+        for image in images:
+            tags, classes = self._tag(image)
+            out.append(TaggerOutput(tuple(tags), classes=classes))
+        return out

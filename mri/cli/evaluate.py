@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -136,6 +137,14 @@ def eval_served(
         typer.echo(f"(no chart file at {chart}: charted share and seasons not measured)")
 
 
+def since_date(since: str | None) -> dt.datetime | None:
+    """--since YYYY-MM-DD as the start of that day (UTC); one sentence when it is not a date."""
+    try:
+        return dt.datetime.fromisoformat(since).replace(tzinfo=dt.UTC) if since else None
+    except ValueError:
+        raise UserError(f"--since {since!r} is not a date like 2026-11-01") from None
+
+
 @app.command("feedback")
 def eval_feedback(
     out: Annotated[Path, typer.Option(file_okay=False, help="Folder for the report.")] = Path(
@@ -149,26 +158,31 @@ def eval_feedback(
     ] = None,
 ) -> None:
     """Like-rates with 95% intervals, interleaved A/B verdicts and plots from the stored votes."""
-    import datetime as dt
-
     from core.startup import open_database
+    from training.correction_report import markdown as corrections_markdown
+    from training.correction_report import tag_feedback
     from training.feedback_report import write_report
     from training.vote_replay import export_log as export
 
-    settings = load_settings()
-    try:
-        start = dt.datetime.fromisoformat(since).replace(tzinfo=dt.UTC) if since else None
-    except ValueError:
-        raise UserError(f"--since {since!r} is not a date like 2026-11-01") from None
-    db = open_database(settings.model_copy(update={"startup_timeout_seconds": 0.0}))
+    start = since_date(since)
+    db = open_database(load_settings().model_copy(update={"startup_timeout_seconds": 0.0}))
     try:
         report = write_report(db, out, start)
+        tags = tag_feedback(db, start)
+        with open(out / "summary.md", "a", encoding="utf-8") as md:
+            md.write("\n" + corrections_markdown(tags) + "\n")
         if export_log is not None:
             replies = export(db)
             export_log.write_text("".join(r.to_json() + "\n" for r in replies), encoding="utf-8")
             typer.echo(f"{len(replies)} replies with votes → {export_log}")
     finally:
         db.dispose()
+    for t in tags:
+        lo, hi = t.interval
+        typer.echo(
+            f"tags by {t.tagger}: {t.shown} shown in {t.replies} replies, {t.dropped} dropped, "
+            f"{t.added} added; precision {t.precision:.1%} (95% CI {lo:.1%}–{hi:.1%})"
+        )
     if not report.rows:
         typer.echo(f"No votes yet. (An empty report is in {out}/summary.md)")
         return
@@ -181,6 +195,40 @@ def eval_feedback(
             f"ties {x.ties}, p={x.p_value:.3g}"
         )
     typer.echo(f"report: {out / 'summary.md'} · {out / 'summary.html'}")
+
+
+@app.command("corrections")
+def eval_corrections(
+    since: Annotated[
+        str | None, typer.Option(help="Only corrections and replies from this date on.")
+    ] = None,
+    write: Annotated[
+        Path | None,
+        typer.Option(dir_okay=False, help="Write the learned table here (for MRI_TAG_TABLE)."),
+    ] = None,
+) -> None:
+    """Learn the imagenet tagger's class -> tag weights from dropped and added tags; replay
+    on held-out replies: how many dropped tags would come back, how many kept tags stay."""
+    from core.startup import open_database
+    from training.correction_report import learn
+    from training.corrections import class_names, write_table
+
+    start = since_date(since)
+    db = open_database(load_settings().model_copy(update={"startup_timeout_seconds": 0.0}))
+    try:
+        learned = learn(db, start)
+    finally:
+        db.dispose()
+    b, a = learned.before, learned.after
+    typer.echo(f"{learned.replies} imagenet replies; {b.replies} held out for the replay")
+    typer.echo(f"{'':24}{'shipped table':>15}{'learned':>10}")
+    typer.echo(f"{'dropped tags shown again':24}{b.repeat_rate:>15.1%}{a.repeat_rate:>10.1%}")
+    typer.echo(f"{'kept tags still shown':24}{b.kept_rate:>15.1%}{a.kept_rate:>10.1%}")
+    if b.dropped == 0:
+        typer.echo("(no dropped tag in the held-out half yet: nothing to compare)")
+    if write is not None:
+        write_table(learned.table, class_names(), write)
+        typer.echo(f"learned table → {write} (serve it: MRI_TAG_TABLE={write})")
 
 
 @app.command("replay")

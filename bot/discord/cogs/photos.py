@@ -6,6 +6,7 @@ Translation only: the flow (bot/flow) decides what happens."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import aiohttp
 import discord
@@ -48,10 +49,28 @@ def photo_in(attachment: discord.Attachment) -> PhotoIn:
     return PhotoIn(fetch, size=attachment.size, image=is_image(attachment))
 
 
+MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
+
+
+def mood_choices(moods: Sequence[str], typed: str) -> list[str]:
+    """Completions of what someone is typing after /mood: the words so far, then a known mood
+    tag that starts with (or else contains) their last word."""
+    words = typed.split()
+    last = words[-1] if words and not typed.endswith(" ") else ""
+    head = " ".join(words if not last else words[:-1])
+    if not last:
+        picks = list(moods[:MAX_CHOICES])
+    else:
+        starts = [m for m in moods if m.startswith(last)]
+        picks = (starts + [m for m in moods if last in m and m not in starts])[:MAX_CHOICES]
+    return [f"{head} {m}".strip()[:100] for m in picks]
+
+
 class PhotoCog(commands.Cog):
-    def __init__(self, client: discord.Client, flow: Flow) -> None:
+    def __init__(self, client: discord.Client, flow: Flow, moods: Sequence[str] = ()) -> None:
         self.client = client
         self.flow = flow
+        self.moods = list(moods)  # the catalog's shown tags, for /mood autocomplete
 
     def _addressed(self, message: discord.Message, me: discord.ClientUser) -> bool:
         """A DM, a mention of the bot, or a reply to one of its messages."""
@@ -59,6 +78,14 @@ class PhotoCog(commands.Cog):
             return True
         resolved = message.reference.resolved if message.reference else None
         return isinstance(resolved, discord.Message) and resolved.author.id == me.id
+
+    @staticmethod
+    def _reply_to_me(message: discord.Message, me: discord.ClientUser) -> str | None:
+        """The id of the bot's message this one replies to (words that steer an answer)."""
+        resolved = message.reference.resolved if message.reference else None
+        if isinstance(resolved, discord.Message) and resolved.author.id == me.id:
+            return str(resolved.id)
+        return None
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -79,6 +106,8 @@ class PhotoCog(commands.Cog):
             await self.flow.unsupported(asker)
         elif message.attachments:  # refused, from its metadata
             await self.flow.photo(asker, photo_in(message.attachments[0]))
+        elif (ref := self._reply_to_me(message, me)) is not None and message.content.strip():
+            await self.flow.steer_reply(asker, message.content, ref)
         elif asker.private and message.content.strip():
             await self.flow.words(asker, message.content)
         else:
@@ -97,3 +126,9 @@ class PhotoCog(commands.Cog):
         self, interaction: discord.Interaction, words: app_commands.Range[str, 1, 500]
     ) -> None:
         await self.flow.mood(await interaction_asker(self.client, interaction), words)
+
+    @mood.autocomplete("words")
+    async def mood_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=c, value=c) for c in mood_choices(self.moods, current)]

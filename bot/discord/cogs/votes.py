@@ -7,14 +7,15 @@ what Discord shows. Translation only: bot/flow decides."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord.ext import commands
 
+from bot.discord.render import STEER_MENU
 from bot.discord.replies import ReplyIndex
 from bot.discord.target import DiscordTap
 from bot.flow import Flow
-from bot.formatting import is_forget
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +38,16 @@ class VoteCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """A button under one of the bot's messages: a vote or the /forget answer."""
+        """A button under one of the bot's messages (a vote, the /forget answer), or an option
+        of its steering menu (drop a tag, nudge the mood, more like a song)."""
         if interaction.type is not discord.InteractionType.component:
             return
-        data = str(interaction.data.get("custom_id", "")) if interaction.data else ""
+        raw: dict[str, Any] = dict(interaction.data or {})
+        data = str(raw.get("custom_id", ""))
+        if data == STEER_MENU:
+            data = str((raw.get("values") or [""])[0])
         await interaction.response.defer()  # within Discord's 3 s; the message is edited later
-        tap = DiscordTap(interaction)
-        if is_forget(data):
-            await self.flow.forget_answer(tap, data)
-        else:
-            await self.flow.vote(tap, data)
+        await self.flow.tap(DiscordTap(interaction), data)
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:

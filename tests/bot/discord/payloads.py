@@ -186,4 +186,9 @@ def press(
 
 
 def buttons(reply: JSON) -> list[JSON]:
-    return [b for row in reply.get("components") or [] for b in row.get("components", [])]
+    return [
+        b
+        for row in reply.get("components") or []
+        for b in row.get("components", [])
+        if b.get("type") == 2  # buttons; the steering menu is a select (3)
+    ]

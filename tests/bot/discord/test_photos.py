@@ -52,9 +52,10 @@ def check_reply(reply: JSON, tags: set[str]) -> None:
     votes = [parse_vote(b["custom_id"]) for b in buttons(reply)]
     assert len(votes) == 20 and all(v is not None for v in votes)
     assert [v[1] for v in votes if v] == [1, -1] * 10
-    assert len(reply["components"]) == 5 and all(
-        len(r["components"]) == 4 for r in reply["components"]
-    )
+    # four rows of five vote buttons, then the steering menu (tag chips, nudges, more like)
+    rows = reply["components"]
+    assert len(rows) == 5 and [len(r["components"]) for r in rows] == [5, 5, 5, 5, 1]
+    assert rows[4]["components"][0]["type"] == 3
 
 
 async def test_dm_photo_gets_one_reply_with_tags_links_and_votes(

@@ -112,6 +112,12 @@ class FakeBotApi:
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": NOT_MODIFIED}, status=400
             )
+        if not _buttons_fit(params.get("reply_markup")):  # Telegram's 64-byte limit
+            call.result = False
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: BUTTON_DATA_INVALID"},
+                status=400,
+            )
         result = self._answer(method, params)
         call.result = result
         if self.on_call is not None:
@@ -190,7 +196,8 @@ class FakeBotApi:
         if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
             return self._message(params)
         if method in (
-            "answerCallbackQuery", "sendChatAction", "setMyCommands", "deleteWebhook", "setWebhook"
+            "answerCallbackQuery", "sendChatAction", "setMyCommands", "deleteWebhook", "setWebhook",
+            "answerInlineQuery",
         ):  # fmt: skip
             return True
         if method == "getFile":
@@ -205,6 +212,14 @@ class FakeBotApi:
                 "file_path": f"photos/{file_id}",
             }
         return None
+
+
+def _buttons_fit(markup: Any) -> bool:
+    """Every button's callback data is at most 64 bytes, as Telegram requires."""
+    if not isinstance(markup, dict):
+        return True
+    rows = markup.get("inline_keyboard") or []
+    return all(len(str(b.get("callback_data", "")).encode()) <= 64 for row in rows for b in row)
 
 
 def track_connections(runner: web.AppRunner, transports: set[asyncio.BaseTransport]) -> None:

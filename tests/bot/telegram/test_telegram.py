@@ -18,7 +18,11 @@ def check_answer(reply: dict[str, object], photo: dict[str, object]) -> None:
     assert reply["parse_mode"] == "HTML" and "#커피" in str(reply["text"])
     assert str(reply["text"]).count("melon.com") == 10
     keyboard = reply["reply_markup"]["inline_keyboard"]  # type: ignore[index]
-    assert len(keyboard) == 11 and all(len(row) == 2 for row in keyboard)  # 10 + the whole list
+    # a row per song (👍, 👎, more like it), the whole list, the tag chips, the mood nudges
+    assert len(keyboard) == 13 and all(len(row) == 3 for row in keyboard[:10])
+    assert [b["callback_data"][0] for b in keyboard[10]] == ["v", "v"]
+    assert {b["callback_data"][0] for b in keyboard[11]} == {"t"}
+    assert [b["callback_data"][0] for b in keyboard[12]] == ["n", "n"]
     assert "👍" in keyboard[0][0]["text"] and keyboard[0][0]["callback_data"].startswith("v:")
 
 
@@ -62,7 +66,7 @@ async def test_vote_change_and_remove(tg: Bot) -> None:
     await tg.send(tg.photo(private(11), ALICE, jpeg()))
     reply = await tg.reply_with("melon.com")
     message = tg.bot_message(reply)
-    up, down = (b["callback_data"] for b in reply["reply_markup"]["inline_keyboard"][0])
+    up, down = (b["callback_data"] for b in reply["reply_markup"]["inline_keyboard"][0][:2])
     item = int(up.split(":")[1])
     vote = tg.service.current_vote
 
@@ -81,7 +85,8 @@ async def test_vote_change_and_remove(tg: Bot) -> None:
     answers = [c.params.get("text") for c in tg.api.sent("answerCallbackQuery")]
     assert answers[-2:] == ["👎 별로예요를 남겼어요", "투표를 취소했어요"]
 
-    whole = reply["reply_markup"]["inline_keyboard"][-1][0]["callback_data"]  # the whole list
+    rows = reply["reply_markup"]["inline_keyboard"]
+    whole = next(r[0]["callback_data"] for r in rows if r[0]["text"].startswith("목록 전체"))
     await tg.tap(user(12, "준호"), message, whole)
     assert await vote(platform="telegram", user_id="12", item_id=int(whole.split(":")[1])) == 1
 
@@ -109,9 +114,10 @@ async def test_lang_switches_every_text(tg: Bot) -> None:
     assert (await tg.reply_with("English"))["text"] == "I'll speak English from now on."
     await tg.send(tg.photo(private(11), ALICE, jpeg()))
     reply = await tg.reply_with("melon.com")
-    assert "Songs for this photo" in reply["text"] and reply["reply_markup"]["inline_keyboard"][-1][
-        0
-    ]["text"].startswith("Whole list")
+    rows = reply["reply_markup"]["inline_keyboard"]
+    assert "Songs for this photo" in reply["text"]
+    assert any(r[0]["text"].startswith("Whole list") for r in rows)
+    assert any(r[0]["text"] == "⚡ Livelier" for r in rows)
     await tg.send(tg.command(private(11), ALICE, "/lang fr"))
     await tg.reply_with("Usage: /lang ko or /lang en")
 
