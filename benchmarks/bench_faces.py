@@ -25,20 +25,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.common import percentiles, shared_dir, table, write_result
+from benchmarks.common import percentiles, rss_mb, shared_dir, table, write_result
 from core.tagging.people import PeopleReader
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
 Clock = Callable[[], float]
-
-
-def _rss_mb() -> tuple[float, float]:
-    fields = dict(
-        line.split(":", 1)
-        for line in Path("/proc/self/status").read_text().splitlines()
-        if ":" in line
-    )
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
 def _photos() -> tuple[list[Path], str]:
@@ -129,18 +120,18 @@ def main() -> None:
     images = [read_image_file(p, max_bytes=20_000_000, max_pixels=40_000_000) for p in files]
     imagenet = ImageNetTagger(catalog, threads=2)
     imagenet.tag(images[0])
-    rss_imagenet = _rss_mb()[0]
+    rss_imagenet = rss_mb()[0]
     t0 = time.perf_counter()
     reader = load_people_reader()  # imports OpenCV
     load_ms = 1000 * (time.perf_counter() - t0)
-    rss_loaded = _rss_mb()[0]
+    rss_loaded = rss_mb()[0]
     import cv2
 
     threads = f"torch threads {torch.get_num_threads()}, OpenCV threads {cv2.getNumThreads()}"
     samples, found = _face_pass(reader, images, args.repeats, time.perf_counter, "2 threads, wall")
     samples |= _single_thread_pass(reader, images, args.repeats)
     samples |= _tagger_pass(imagenet.tag, PeopleFusion(imagenet, reader, catalog).tag, images)
-    rss_after, peak = _rss_mb()
+    rss_after, peak = rss_mb()
     load_after = os.getloadavg()
     rows = []
     for name, values in samples.items():

@@ -13,28 +13,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.common import REPO, table, write_result
+from benchmarks.common import REPO, rss_mb, table, write_result
 
 
-def _rss_mb() -> tuple[float, float]:
-    fields = dict(
-        line.split(":", 1)
-        for line in Path("/proc/self/status").read_text().splitlines()
-        if ":" in line
-    )
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-
-
-def probe(catalog: Path | None, text: bool) -> dict[str, object]:
+def probe(catalog: Path | None, text: bool, faces: bool = True) -> dict[str, object]:
     import torch
 
     from core.config import RESOURCES, Settings
     from core.pipeline import Pipeline
 
     torch.set_num_threads(2)
-    pipe = Pipeline.from_settings(Settings(), catalog_dir=catalog)
+    pipe = Pipeline.from_settings(Settings(faces=faces), catalog_dir=catalog)
     out: dict[str, object] = {"catalog": pipe.catalog.version, "songs": len(pipe.catalog.songs)}
-    out["loaded"] = _rss_mb()
+    out["loaded"] = rss_mb()
     rec = pipe.recommend_photo_file(RESOURCES / "demo/coffee.png")
     if text:
         pipe.recommend_text("비 오는 날 카페")
@@ -42,7 +33,7 @@ def probe(catalog: Path | None, text: bool) -> dict[str, object]:
         weights = pipe.recommender.resolve([*rec.tags])
         weights = weights or {0: 1.0}
         pipe.recommender.rank(weights)
-    out["after"] = _rss_mb()
+    out["after"] = rss_mb()
     return out
 
 
@@ -51,11 +42,12 @@ def main() -> None:
     ap.add_argument("--probe", action="store_true")
     ap.add_argument("--catalog", type=Path, default=None)
     ap.add_argument("--text", action="store_true")
+    ap.add_argument("--no-faces", action="store_true", help="MRI_FACES=false")
     args = ap.parse_args()
     if args.probe:
-        print(json.dumps(probe(args.catalog, args.text)))
+        print(json.dumps(probe(args.catalog, args.text, faces=not args.no_faces)))
         return
-    configs: list[list[str]] = [[], ["--text"]]
+    configs: list[list[str]] = [["--no-faces"], [], ["--text"]]
     full = REPO / "artifacts/catalog-full"
     if (full / "manifest.json").is_file():
         configs += [["--catalog", str(full)], ["--catalog", str(full), "--text"]]
@@ -69,6 +61,8 @@ def main() -> None:
         requests = "photo + text" if "--text" in extra else "photo"
         if "--catalog" in extra:
             requests += " + exact rank"
+        if "--no-faces" in extra:
+            requests += " (MRI_FACES=false)"
         loaded, after = r["loaded"], r["after"]
         rows.append(
             [
@@ -82,7 +76,9 @@ def main() -> None:
         )
     body = (
         "RSS in MB (Linux /proc/self/status). kiwipiepy (text queries) costs ~500 MB and is only "
-        "loaded by the first text query; P of the exact model is memory-mapped.\n\n"
+        "loaded by the first text query; P of the exact model is memory-mapped. Face evidence "
+        "(MRI_FACES, on by default: OpenCV, the cascade, mini-XCEPTION) is loaded with the "
+        "first photo.\n\n"
         + table(["catalog", "songs", "requests", "RSS loaded", "RSS after", "peak RSS"], rows)
     )
     write_result("bench_memory", "Resident memory with the catalog loaded", body)

@@ -28,18 +28,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import REPO, percentiles, shared_dir, table, write_result
+from benchmarks.common import REPO, percentiles, rss_mb, shared_dir, table, write_result
 
 MODELS = REPO / "artifacts" / "bench-models"  # git-ignored; rebuilt when missing
-
-
-def _rss_mb() -> tuple[float, float]:
-    fields = dict(
-        line.split(":", 1)
-        for line in Path("/proc/self/status").read_text().splitlines()
-        if ":" in line
-    )
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
 def _photos() -> tuple[list[Path], str]:
@@ -149,7 +140,7 @@ def probe(tagger: str, clip: str | None, caption: str | None, repeats: int) -> d
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(data_dir=Path(data_dir), **settings_kw)
         catalog = load_catalog(settings.catalog_dir)
-        base_rss = _rss_mb()[0]
+        base_rss = rss_mb()[0]
         t0 = time.perf_counter()
         t = build_tagger(tagger, catalog, settings)
         load_ms = 1000 * (time.perf_counter() - t0)
@@ -179,8 +170,8 @@ def probe(tagger: str, clip: str | None, caption: str | None, repeats: int) -> d
         "text_ms": text_ms,
         "batch_ms": batch_ms,
         "base_rss": base_rss,
-        "rss_after": _rss_mb()[0],
-        "peak_rss": _rss_mb()[1],
+        "rss_after": rss_mb()[0],
+        "peak_rss": rss_mb()[1],
     }
 
 

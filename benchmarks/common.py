@@ -36,6 +36,16 @@ def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
     }
 
 
+def rss_mb() -> tuple[float, float]:
+    """(resident memory now, its peak so far) of this process in MB, from /proc/self/status."""
+    fields = dict(
+        line.split(":", 1)
+        for line in Path("/proc/self/status").read_text().splitlines()
+        if ":" in line
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
