@@ -132,12 +132,14 @@ class InteractionTarget(ChannelTarget):
             return
         try:
             await self.interaction.edit_original_response(**draw(message))
-        except discord.NotFound as exc:  # 10015 Unknown Webhook: the token has expired
+        except discord.HTTPException as exc:
+            if exc.status not in (401, 404):  # not the token's end (Invalid/Unknown Webhook)
+                raise _failed(exc) from exc
             log.info("interaction %s: editing in the channel (%s)", self.interaction.id, exc)
             self.expired = True
             await super().edit(ref, message)
             return
-        except (discord.HTTPException, *TRANSIENT) as exc:
+        except TRANSIENT as exc:
             raise _failed(exc) from exc
         await self.react(int(ref), message)
 

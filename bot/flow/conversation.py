@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 
 from bot.flow.albums import Albums
-from bot.flow.base import unique_key
 from bot.flow.playlists import Playlists
-from bot.flow.port import Asker, Outgoing, SendFailed, Tap
+from bot.flow.port import Asker, Outgoing, Tap
 from bot.flow.steer import Steering
 from bot.formatting import (
     Button,
@@ -91,14 +90,7 @@ class Flow(Albums, Playlists, Steering):
             Button(text("forget_no", lang), forget_data("no", asker.user_id)),
         ),)  # fmt: skip
         question = Outgoing(text=text("forget_confirm", lang), buttons=buttons)
-        target = asker.target
-        try:
-            if target.placeholder is not None:
-                await target.edit(target.placeholder, question)
-            else:
-                await target.send(question, key=unique_key("f"))
-        except (SendFailed, MriError) as exc:
-            log.info("could not ask %s about /forget: %s", asker.user_id, exc)
+        await self.show(asker.target, question)
 
     async def forget_answer(self, tap: Tap, data: str) -> None:
         lang = await self.lang(tap.user_id)

@@ -1,8 +1,9 @@
 """Telegram updates -> the conversation flow. Translation only: who, where, what was sent.
 
-Private chats answer every photo (or image sent as a file). In groups, with privacy mode on, the
-bot sees commands, mentions and replies: a photo captioned /mri or replying to the bot is
-answered, and while a /playlist is open such photos join it instead.
+Private chats answer every photo (or image sent as a file), album (a media group, collected by
+albums.py) and plain text (a mood in words). In groups, with privacy mode on, the bot sees
+commands, mentions and replies: a photo captioned /mri or replying to the bot is answered, and
+while a /playlist is open such photos join it instead.
 """
 
 from __future__ import annotations

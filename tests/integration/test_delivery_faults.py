@@ -16,8 +16,9 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -117,6 +118,32 @@ def photo_update(chat: int, message_id: int, file_id: str) -> dict[str, object]:
 PATHS = {"edit": 0.0, "send": 30.0}  # MRI_PLACEHOLDER_AFTER_SECONDS: always / never
 
 
+def killer(
+    step: str, bot: subprocess.Popen[bytes], is_answer: Callable[[Any], bool]
+) -> Callable[[Any, str], bool]:
+    """The fake server's call hook: SIGKILL the bot when its answer arrives ("after_claim":
+    the request is dropped, nothing shown) or right after it took effect ("after_send"). Once;
+    "after_confirm" is the test's to do (it watches the database)."""
+    killed: list[str] = []
+
+    def kill_at(call: Any, moment: str) -> bool:
+        if not is_answer(call) or killed or step == "after_confirm":
+            return True
+        if (step, moment) in (("after_claim", "before"), ("after_send", "after")):
+            os.killpg(bot.pid, signal.SIGKILL)
+            killed.append(moment)
+            return moment != "before"  # after the claim: the request never takes effect
+        return True
+
+    return kill_at
+
+
+def is_answer(call: Call) -> bool:
+    """The answer going out: a message with the songs, or the edit that puts them in."""
+    text = str(call.params.get("text"))
+    return call.method in ("sendMessage", "editMessageText") and "melon.com" in text
+
+
 @pytest.mark.parametrize("path", list(PATHS))
 @pytest.mark.parametrize("step", STEPS)
 async def test_a_bot_killed_while_delivering_still_answers_once(
@@ -139,21 +166,7 @@ async def test_a_bot_killed_while_delivering_still_answers_once(
     chat, first, second = 77, 100, 101
     api.files["f1"], api.files["f2"] = jpeg("coffee.png"), jpeg("beach.jpg")
     first_bot = start_bot(tmp_path, 1)
-    killed: list[str] = []
-
-    def kill_at(call: Call, moment: str) -> bool:
-        answer = call.method in ("sendMessage", "editMessageText") and "melon.com" in str(
-            call.params.get("text")
-        )
-        if not answer or killed or step == "after_confirm":
-            return True
-        if (step, moment) in (("after_claim", "before"), ("after_send", "after")):
-            os.killpg(first_bot.pid, signal.SIGKILL)
-            killed.append(moment)
-            return moment != "before"  # after the claim: the request never takes effect
-        return True
-
-    api.on_call = kill_at
+    api.on_call = killer(step, first_bot, is_answer)
     try:
         async with jobs_running(settings, pipeline) as worker:
             async with stopped_at_the_end(first_bot):

@@ -24,7 +24,7 @@ from core.db.database import Database
 from core.pipeline import Pipeline
 from tests.bot.discord.fake_discord import Call
 from tests.bot.discord.payloads import ALICE, dm_channel_of, message
-from tests.integration.test_delivery_faults import STEPS, delivered, jobs_running, until
+from tests.integration.test_delivery_faults import STEPS, delivered, jobs_running, killer, until
 from tests.integration.test_discord_process import (
     bot_env,
     discord_servers,
@@ -68,18 +68,7 @@ async def test_a_discord_bot_killed_while_delivering_still_answers_once(
     )  # fmt: skip
     dm = dm_channel_of(ALICE)
     first_bot = start_bot(env, tmp_path / "bot1.log")
-    killed: list[str] = []
-
-    def kill_at(call: Call, moment: str) -> bool:
-        if not is_answer(call) or killed or step == "after_confirm":
-            return True
-        if (step, moment) in (("after_claim", "before"), ("after_send", "after")):
-            os.killpg(first_bot.pid, signal.SIGKILL)
-            killed.append(moment)
-            return moment != "before"  # after the claim: the request never takes effect
-        return True
-
-    fake.on_call = kill_at
+    fake.on_call = killer(step, first_bot, is_answer)
     codes: list[int] = []
     try:
         async with jobs_running(settings, pipeline) as worker:

@@ -316,3 +316,20 @@ async def test_a_message_with_several_images_is_one_album_reply(
     await fake.until(lambda: jobs.ran == 1)  # counted once the in-process worker's turn ends
     assert len(fake.in_channel(dm)) == 1 and jobs.ran == 1
     assert fake.downloads() == 2  # the text file was refused from its metadata
+
+
+@pytest.mark.settings(job_wait_seconds=0.3)
+async def test_an_answer_after_the_interaction_token_expired_edits_the_message_in_the_channel(
+    bot: MriBot, fake: FakeDiscord, jobs: Jobs
+) -> None:
+    jobs.paused = True
+    att = fake.attachment("coffee.png", COFFEE, "image/png")
+    command = slash(fake, ALICE, "mri", options=[attachment_option(att)], attachments=[att])
+    gateway(bot, "INTERACTION_CREATE", command)
+    await fake.until(lambda: fake.saying(CHANNEL_ID, text("still_working", "ko")))
+    del fake.interactions[command["token"]]  # 15 minutes later: the token is gone
+    jobs.paused = False
+    reply = await fake.until(lambda: reply_with_embed(fake, CHANNEL_ID))
+    check_reply(reply, {"커피"})
+    assert len(fake.in_channel(CHANNEL_ID)) == 1  # "thinking…" became the answer, in place
+    assert fake.requests("PATCH", f"/channels/{CHANNEL_ID}/messages/{reply['id']}")
