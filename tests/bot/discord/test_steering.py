@@ -10,29 +10,11 @@ from bot.discord.client import MriBot
 from bot.discord.cogs.photos import mood_choices
 from bot.discord.render import STEER_MENU
 from bot.i18n import text
-from core.config import RESOURCES
 from tests.bot.discord.fake_discord import JSON, FakeDiscord
-from tests.bot.discord.payloads import (
-    ALICE,
-    BOB,
-    BOT_USER,
-    CHANNEL_ID,
-    _interaction,
-    gateway,
-    message,
-)
+from tests.bot.discord.payloads import ALICE, BOB, CHANNEL_ID, _interaction, gateway, message
+from tests.bot.discord.test_votes import server_reply
 
 pytestmark = pytest.mark.slow
-COFFEE = (RESOURCES / "demo/coffee.png").read_bytes()
-
-
-async def server_reply(bot: MriBot, fake: FakeDiscord) -> JSON:
-    att = fake.attachment("coffee.png", COFFEE, "image/png")
-    gateway(bot, "MESSAGE_CREATE", message(
-        ALICE, channel_id=CHANNEL_ID, guild=True, content=f"<@{BOT_USER['id']}>",
-        attachments=[att], mentions=[BOT_USER],
-    ))  # fmt: skip
-    return await fake.until(lambda: fake.with_embed(CHANNEL_ID))
 
 
 def menu(reply: JSON) -> JSON:
